@@ -1,0 +1,76 @@
+/** The `local-endpoint` command. */
+import { parseArgs } from 'node:util';
+import { serve } from './serve.js';
+import { supportedTasks } from '../tasks/registry.js';
+
+const USAGE = `Usage: local-endpoint serve --task <task> --model <hub id or folder> [options]
+
+Runs a model in Node behind an HTTP server that speaks the Hugging Face Inference Endpoint
+protocol: POST / (or /predict) with {"inputs": …, "parameters": {…}}, GET /health.
+
+Options:
+  --task <task>          one of: ${supportedTasks.join(', ')}
+  --model <id|folder>    a Hub model id (downloads it) or a local model folder
+  --models-dir <dir>     resolve --model as an id under this folder
+  --port <n>             port (default 8080; 0 picks a free one)
+  --host <addr>          address to bind (default 127.0.0.1)
+  --dialect <d>          auto (default), endpoint or client: the answer shape
+  --cors <origin>        allow this browser origin (repeatable; * for any). Default: localhost pages
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command !== 'serve') {
+    process.stdout.write(USAGE);
+    process.exitCode = command === undefined || command === '--help' || command === 'help' ? 0 : 2;
+    return;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      task: { type: 'string' },
+      model: { type: 'string' },
+      'models-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      dialect: { type: 'string' },
+      cors: { type: 'string', multiple: true },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help || !values.task || !values.model) {
+    process.stderr.write(USAGE);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  if (!supportedTasks.includes(values.task)) {
+    process.stderr.write(`Unknown task "${values.task}". Supported: ${supportedTasks.join(', ')}.\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const dialect = (values.dialect ?? 'auto') as 'auto' | 'endpoint' | 'client';
+  if (!['auto', 'endpoint', 'client'].includes(dialect)) {
+    process.stderr.write(`--dialect must be auto, endpoint or client.\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const server = await serve({
+    task: values.task,
+    model: values.model,
+    modelsDir: values['models-dir'],
+    port: values.port === undefined ? 8080 : Number(values.port),
+    host: values.host,
+    dialect,
+    cors: values.cors,
+  });
+  // The first line is machine-readable: tests and scripts read the URL from it.
+  process.stdout.write(`local-endpoint listening on ${server.url} (task ${values.task}, model ${values.model})\n`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`local-endpoint: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,125 @@
+/**
+ * The one client: the official client's method names, answered by a remote Endpoint, by the local
+ * engine, or by the remote one with the local one as fallback. Every path goes through
+ * `@huggingface/inference`'s InferenceClient, so the same call gives the same shape either way.
+ */
+import { InferenceClient } from '@huggingface/inference';
+import type { FeatureExtractionOutput, TextClassificationOutput } from '@huggingface/tasks';
+import { createLocalFetch, type FetchFn } from './local-fetch.js';
+import type { EngineLike, EngineStatus, ProgressEvent } from './transport/engine-like.js';
+import { WorkerEngine } from './transport/local.js';
+import { policyFetch, type Mode, type RouteInfo } from './transport/policy.js';
+import { remoteFetch } from './transport/remote.js';
+import type { Dialect } from './tasks/types.js';
+import type { DevicePreference } from '../worker/runtime.js';
+
+export interface LocalEndpointClientOptions {
+  /** `local` (default without endpointUrl), `remote`, or `auto` (default with one). */
+  mode?: Mode;
+  /** The remote Inference Endpoint. Required for `remote` and `auto`. */
+  endpointUrl?: string;
+  accessToken?: string;
+  /** The model to run locally: a Hub id, or a folder under the engine's local model path. */
+  model: string;
+  /** The Endpoint's task, used by `request()`. */
+  task?: string;
+  device?: DevicePreference;
+  dtype?: string;
+  /** The engine; by default one shared module Web Worker for the page. */
+  engine?: EngineLike;
+  /** `auto`: answer locally when the remote Endpoint takes longer than this (ms). */
+  timeoutMs?: number;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called after each answer with the path that gave it. */
+  onRoute?: (route: RouteInfo) => void;
+  /** The network fetch for the remote path (default: the global fetch). */
+  fetch?: FetchFn;
+}
+
+export interface TextInputs {
+  inputs: string;
+  parameters?: Record<string, unknown>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** Stands for the endpoint in local mode. `.invalid` never resolves, so nothing can leak to it. */
+const LOCAL_URL = 'https://local-endpoint.invalid/';
+
+let sharedEngine: WorkerEngine | undefined;
+
+/** The page's shared worker engine, created on first use. */
+export function defaultEngine(): WorkerEngine {
+  return (sharedEngine ??= new WorkerEngine());
+}
+
+export class LocalEndpointClient {
+  readonly mode: Mode;
+  /** The path that answered the latest request. */
+  lastRoute: RouteInfo | undefined;
+  private readonly engine: EngineLike;
+
+  constructor(private readonly options: LocalEndpointClientOptions) {
+    this.mode = options.mode ?? (options.endpointUrl ? 'auto' : 'local');
+    if (this.mode !== 'local' && !options.endpointUrl) {
+      throw new TypeError(`mode "${this.mode}" needs an endpointUrl.`);
+    }
+    this.engine = options.engine ?? (this.mode === 'remote' ? (undefined as never) : defaultEngine());
+  }
+
+  textClassification(args: TextInputs, options?: CallOptions): Promise<TextClassificationOutput> {
+    return this.hf('text-classification', 'client').textClassification(args, options);
+  }
+
+  featureExtraction(
+    args: { inputs: string | string[]; parameters?: Record<string, unknown> },
+    options?: CallOptions,
+  ): Promise<FeatureExtractionOutput> {
+    return this.hf('feature-extraction', 'client').featureExtraction(args as never, options);
+  }
+
+  /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
+  request<T = unknown>(payload: { inputs: unknown; parameters?: Record<string, unknown> }, options?: CallOptions & { task?: string }): Promise<T> {
+    const task = options?.task ?? this.options.task;
+    if (!task) throw new TypeError('request() needs a task: set it in the client options or in the call.');
+    return this.hf(task, 'endpoint').request<T>(payload as never, options);
+  }
+
+  /** Loads the local model ahead of the first request, reporting progress. */
+  async load(task: string): Promise<void> {
+    const { model, device, dtype, onProgress } = this.options;
+    const result = await this.engine.load({ task, model, device, dtype }, onProgress);
+    if (!result.ok) throw new Error(result.error);
+  }
+
+  /** The local engine's state: the device in use and why, loaded pipelines, threads. */
+  status(): Promise<EngineStatus> {
+    return this.engine.status();
+  }
+
+  private hf(task: string, dialect: Dialect): InferenceClient {
+    const { model, device, dtype, onProgress, endpointUrl, timeoutMs } = this.options;
+    const url = endpointUrl ?? LOCAL_URL;
+    const local =
+      this.mode === 'remote'
+        ? unreachableLocal
+        : createLocalFetch({ engine: this.engine, endpoints: { [url]: { task, model, device, dtype } }, dialect, onProgress });
+    const fetch = policyFetch({
+      mode: this.mode,
+      local,
+      remote: remoteFetch(dialect, this.options.fetch),
+      timeoutMs,
+      onRoute: (route) => {
+        this.lastRoute = route;
+        this.options.onRoute?.(route);
+      },
+    });
+    return new InferenceClient(this.options.accessToken ?? '', { endpointUrl: url, fetch, retry_on_error: false });
+  }
+}
+
+const unreachableLocal: FetchFn = async () => {
+  throw new Error('local path used in remote mode');
+};

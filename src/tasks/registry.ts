@@ -1,0 +1,28 @@
+/**
+ * The task registry: every Endpoint task local-endpoint serves, by its Hugging Face id.
+ * Adding a task means adding one module and one line here.
+ */
+import type { TaskModule } from './types.js';
+import { textClassification } from './text-classification.js';
+import { featureExtraction } from './feature-extraction.js';
+import { badRequest } from '../errors.js';
+
+const modules: TaskModule<any, any>[] = [textClassification, featureExtraction];
+
+const byName = new Map<string, TaskModule<any, any>>();
+for (const m of modules) {
+  byName.set(m.id, m);
+  for (const alias of m.aliases ?? []) byName.set(alias, m);
+}
+
+/** The ids of the tasks served locally. */
+export const supportedTasks: readonly string[] = modules.map((m) => m.id);
+
+/** The task module for a task id or alias; a 400 naming the supported tasks otherwise. */
+export function getTask(name: unknown): TaskModule<any, any> {
+  const task = typeof name === 'string' ? byName.get(name) : undefined;
+  if (!task) {
+    throw badRequest(`Unknown task ${JSON.stringify(name)}. Supported tasks: ${supportedTasks.join(', ')}.`);
+  }
+  return task;
+}

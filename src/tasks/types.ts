@@ -1,0 +1,43 @@
+/**
+ * What a task module is. One module per Endpoint task: it checks a payload, runs the pipeline and
+ * shapes the answer for each wire dialect. Parsing and shaping are pure functions of plain data.
+ */
+
+/** Which reader the answer is for: the Endpoint server's own shape, or the official client's. */
+export type Dialect = 'endpoint' | 'client';
+
+/** The body of an Endpoint request, once decoded: `{"inputs": …, "parameters": {…}}`. */
+export interface EndpointPayload {
+  inputs: unknown;
+  parameters?: Record<string, unknown>;
+}
+
+/** A transformers.js pipeline, as the task modules use it. */
+export type PipelineFn = ((inputs: unknown, options?: Record<string, unknown>) => Promise<unknown>) & {
+  model?: { config?: Record<string, unknown> };
+  dispose?: () => Promise<void>;
+};
+
+/** What a task can read about the loaded model, once, right after it loads. */
+export interface ModelContext {
+  pipe: PipelineFn;
+  /** Reads a JSON file from the model repo (`modules.json`, …); null when it does not exist. */
+  readJSON(path: string): Promise<unknown | null>;
+}
+
+export interface TaskModule<Request = unknown, Setup = unknown> {
+  /** The Hugging Face task id, e.g. `text-classification`. */
+  readonly id: string;
+  /** Other names accepted at the edge (e.g. `sentiment-analysis`). */
+  readonly aliases?: readonly string[];
+  /** The transformers.js pipeline that runs this task. */
+  readonly pipeline: string;
+  /** Checks and normalises a payload. Throws EndpointError(400) naming the problem. Pure. */
+  parse(payload: EndpointPayload): Request;
+  /** Reads per-model defaults once after the pipeline loads (e.g. sentence-transformers pooling). */
+  setup?(model: ModelContext): Promise<Setup>;
+  /** Runs the request and returns the Endpoint server's answer, as plain JSON data. */
+  run(pipe: PipelineFn, request: Request, setup: Setup): Promise<unknown>;
+  /** Turns the Endpoint server's answer into the official client's shape, where they differ. Pure. */
+  toClient?(answer: unknown, request: Request): unknown;
+}

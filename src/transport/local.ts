@@ -1,0 +1,97 @@
+/**
+ * The local transport: the engine in a module Web Worker, reached through comlink.
+ *
+ * One failed ONNX session load or run poisons every later one in the same worker
+ * (transformers.js #1767). The engine reports it; this host then replaces the worker and sends
+ * again the requests that were not at fault, so no request is lost.
+ */
+import * as Comlink from 'comlink';
+import type { Engine, EngineOptions, EngineRequest, EngineResult, EngineStatus, ProgressEvent } from '../../worker/engine.js';
+import type { EngineLike } from './engine-like.js';
+
+export interface WorkerEngineOptions extends EngineOptions {
+  /** Creates the module worker. The default uses this package's `worker/index.ts` through the bundler. */
+  createWorker?: () => Worker;
+}
+
+interface Live {
+  worker: Worker;
+  engine: Comlink.Remote<Engine>;
+  /** Requests sent and not yet answered. */
+  pending: number;
+  retired: boolean;
+}
+
+/** How many times one request is sent again to a fresh worker before its error is returned. */
+const MAX_RETRIES = 2;
+
+export class WorkerEngine implements EngineLike {
+  private live: Live | undefined;
+  private readonly webgpuFailures: Record<string, string> = {};
+  /** Workers replaced after a poisoning failure, since this host started. */
+  replacements = 0;
+
+  constructor(private readonly options: WorkerEngineOptions = {}) {}
+
+  async infer(request: EngineRequest, onProgress?: (event: ProgressEvent) => void): Promise<EngineResult> {
+    return this.withRetries((engine) => engine.infer(request, onProgress && Comlink.proxy(onProgress)));
+  }
+
+  async load(
+    request: Pick<EngineRequest, 'task' | 'model' | 'device' | 'dtype'>,
+    onProgress?: (event: ProgressEvent) => void,
+  ): Promise<EngineResult> {
+    return this.withRetries((engine) => engine.load(request, onProgress && Comlink.proxy(onProgress)));
+  }
+
+  async status(): Promise<EngineStatus> {
+    return this.current().engine.status();
+  }
+
+  /** Stops the worker; the next request starts a new one. */
+  terminate(): void {
+    this.live?.worker.terminate();
+    this.live = undefined;
+  }
+
+  private async withRetries(send: (engine: Comlink.Remote<Engine>) => Promise<EngineResult>): Promise<EngineResult> {
+    for (let attempt = 0; ; attempt++) {
+      const live = this.current();
+      live.pending++;
+      const result = await send(live.engine).finally(() => {
+        live.pending--;
+        if (live.retired && live.pending === 0) live.worker.terminate();
+      });
+      if (result.ok) return result;
+      if (result.webgpuFailure) this.webgpuFailures[result.webgpuFailure.model] = result.webgpuFailure.reason;
+      if (result.replaceWorker) this.replace(live);
+      if (!result.retry) return result;
+      if (attempt >= MAX_RETRIES) return { ok: false, status: 500, error: result.error };
+    }
+  }
+
+  private current(): Live {
+    if (!this.live) {
+      const worker = this.options.createWorker?.() ?? defaultWorker();
+      const engine = Comlink.wrap<Engine>(worker);
+      const { createWorker: _, ...engineOptions } = this.options;
+      void engine.configure({ ...engineOptions, webgpuFailures: { ...this.webgpuFailures } });
+      this.live = { worker, engine, pending: 0, retired: false };
+    }
+    return this.live;
+  }
+
+  /** Replaces `poisoned` once, however many of its requests report it. */
+  private replace(poisoned: Live): void {
+    if (this.live !== poisoned) return;
+    this.replacements++;
+    // The poisoned worker answers what it still holds (each with retry) and ends after the last.
+    poisoned.retired = true;
+    if (poisoned.pending === 0) poisoned.worker.terminate();
+    this.live = undefined;
+  }
+}
+
+function defaultWorker(): Worker {
+  return new Worker(new URL('../../worker/index.ts', import.meta.url), { type: 'module', name: 'local-endpoint' });
+}

@@ -1,0 +1,74 @@
+/**
+ * Decoding an Endpoint request: Content-Type, JSON body, query-string parameters.
+ * Pure except for reading the body. Every failure is a 400 naming the problem.
+ */
+import { badRequest, describeType } from '../errors.js';
+import type { EndpointPayload } from '../tasks/types.js';
+
+/** Content-Types a text task accepts. Binary tasks add image and audio types. */
+export const JSON_CONTENT_TYPES = ['application/json', 'text/plain'] as const;
+
+/** The largest body accepted, in bytes. */
+export const MAX_BODY_BYTES = 50 * 1024 * 1024;
+
+export function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Reads an Endpoint payload from a request. */
+export async function readPayload(request: Request, url: URL): Promise<EndpointPayload> {
+  const type = mediaType(request.headers.get('content-type'));
+  const length = Number(request.headers.get('content-length') ?? 0);
+  if (length > MAX_BODY_BYTES) throw tooLarge(length);
+  // Browsers label a string body text/plain; it is accepted when it holds the JSON payload.
+  if (type !== '' && !JSON_CONTENT_TYPES.includes(type as never)) {
+    throw badRequest(
+      `Unsupported Content-Type ${JSON.stringify(type)}. Supported: ${JSON_CONTENT_TYPES.join(', ')}.`,
+    );
+  }
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge(bytes.byteLength);
+  return withQueryParameters(parseJsonPayload(new TextDecoder().decode(bytes)), url);
+}
+
+/** Parses and checks `{"inputs": …, "parameters": {…}}`. */
+export function parseJsonPayload(text: string): EndpointPayload {
+  if (text.trim() === '') throw badRequest('The request body is empty; expected JSON {"inputs": …}.');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest(`The request body must be a JSON object {"inputs": …}, got ${describeType(body)}.`);
+  }
+  const record = body as Record<string, unknown>;
+  if (!('inputs' in record)) throw badRequest('The request body has no "inputs" key.');
+  const payload: EndpointPayload = { inputs: record.inputs };
+  if (record.parameters !== undefined && record.parameters !== null) {
+    if (typeof record.parameters !== 'object' || Array.isArray(record.parameters)) {
+      throw badRequest(`"parameters" must be an object, got ${describeType(record.parameters)}.`);
+    }
+    payload.parameters = record.parameters as Record<string, unknown>;
+  }
+  return payload;
+}
+
+/** As the Endpoint server does: query-string parameters become `parameters` when the body has none. */
+export function withQueryParameters(payload: EndpointPayload, url: URL): EndpointPayload {
+  if (payload.parameters || [...url.searchParams.keys()].length === 0) return payload;
+  const parameters: Record<string, unknown> = {};
+  for (const [name, value] of url.searchParams) {
+    try {
+      parameters[name] = JSON.parse(value);
+    } catch {
+      parameters[name] = value;
+    }
+  }
+  return { ...payload, parameters };
+}
+
+function tooLarge(bytes: number) {
+  return badRequest(`The request body is ${bytes} bytes, over the limit of ${MAX_BODY_BYTES} bytes.`);
+}

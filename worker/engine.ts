@@ -1,0 +1,323 @@
+/**
+ * The engine: Endpoint requests in, Endpoint answers out. It loads each pipeline once, runs calls
+ * to one pipeline one at a time and in order, reports download progress, and returns errors as
+ * values with an HTTP-like status. It never throws to its caller and never dies on bad input.
+ *
+ * It runs in a browser Web Worker (behind comlink) and in-process in Node.
+ */
+import { pipeline as loadPipeline } from '@huggingface/transformers';
+import { EndpointError, badRequest, describeType, toErrorValue } from '../src/errors.js';
+import { getTask, supportedTasks } from '../src/tasks/registry.js';
+import type { PipelineFn, TaskModule } from '../src/tasks/types.js';
+import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent, type ProgressListener } from './pipeline-cache.js';
+import { SerialQueues } from './queue.js';
+import type { Device, DeviceChoice, DevicePreference, EngineOptions, EngineRuntime } from './runtime.js';
+
+export type { ProgressEvent } from './pipeline-cache.js';
+export type { Device, DevicePreference, EngineOptions } from './runtime.js';
+
+export interface EngineRequest {
+  task: string;
+  model: string;
+  inputs: unknown;
+  parameters?: Record<string, unknown>;
+  device?: DevicePreference;
+  /** transformers.js dtype (`fp32`, `fp16`, `q8`, …); the model's default when absent. */
+  dtype?: string;
+}
+
+export interface EngineAnswer {
+  ok: true;
+  /** The Endpoint server's answer, plain JSON data. */
+  output: unknown;
+  task: string;
+  model: string;
+  device: Device;
+  dtype?: string;
+  /** Set when `auto` did not get the fastest device, with the reason. */
+  fallback?: string;
+  /** Time spent waiting in the queue and running, in ms. */
+  queueMs: number;
+  computeMs: number;
+}
+
+export interface EngineFailure {
+  ok: false;
+  status: number;
+  error: string;
+  /**
+   * The worker is poisoned (a failed session load or run) and must be replaced. `retry` means this
+   * request was not at fault and should be sent again to the fresh worker.
+   */
+  replaceWorker?: boolean;
+  retry?: boolean;
+  /** Set when WebGPU failed for this model: the fresh worker should run it on WASM. */
+  webgpuFailure?: { model: string; reason: string };
+}
+
+export type EngineResult = EngineAnswer | EngineFailure;
+
+export interface PipelineStatus {
+  task: string;
+  model: string;
+  device: string;
+  dtype?: string;
+  state: 'loading' | 'ready';
+  queued: number;
+}
+
+export interface EngineStatus {
+  runtime: 'browser' | 'node';
+  /** The device `auto` uses, and why when it is not the fastest. */
+  device: DeviceChoice;
+  threads: number;
+  crossOriginIsolated: boolean;
+  tasks: readonly string[];
+  pipelines: PipelineStatus[];
+  /** Set once a failed ONNX session has poisoned this worker. */
+  poisoned?: string;
+}
+
+interface Loaded {
+  pipe: PipelineFn;
+  setup: unknown;
+}
+
+export class Engine {
+  private readonly pipelines = new PipelineCache<Loaded>();
+  private readonly queues = new SerialQueues();
+  private options: EngineOptions = {};
+  private configured: Promise<void>;
+  private poisoned: string | undefined;
+  private failureSeen = false;
+  /** Models that failed on WebGPU: `auto` runs them on WASM. */
+  private webgpuFailures = new Map<string, string>();
+
+  constructor(private readonly runtime: EngineRuntime, options: EngineOptions = {}) {
+    runtime.onSessionFailure?.((error) => {
+      this.failureSeen = true;
+      this.poisoned ??= `a failed ONNX session poisoned this worker: ${(error as Error)?.message ?? error}`;
+    });
+    this.configured = this.configure(options);
+  }
+
+  /** Sets where models come from. Call before the first request (the worker host does). */
+  configure(options: EngineOptions): Promise<void> {
+    this.options = { ...this.options, ...options };
+    for (const [model, reason] of Object.entries(options.webgpuFailures ?? {})) this.webgpuFailures.set(model, reason);
+    this.configured = this.runtime.configure(this.options);
+    return this.configured;
+  }
+
+  async status(): Promise<EngineStatus> {
+    await this.configured;
+    return {
+      runtime: this.runtime.kind,
+      device: await this.runtime.probe(),
+      threads: this.runtime.threads(),
+      crossOriginIsolated: Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated),
+      tasks: supportedTasks,
+      pipelines: this.pipelines.list().map(({ key, state }) => ({
+        ...key,
+        state,
+        queued: this.queues.depth(this.queueKey(key)),
+      })),
+      ...(this.poisoned ? { poisoned: this.poisoned } : {}),
+    };
+  }
+
+  /** Answers one Endpoint request. Never throws. */
+  async infer(request: EngineRequest, onProgress?: ProgressListener): Promise<EngineResult> {
+    const received = now();
+    if (this.poisoned) return this.retryElsewhere();
+    try {
+      await this.configured;
+      const task = getTask(request.task);
+      const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters });
+      const { key, loaded, fallback } = await this.acquire(task, request, onProgress);
+      let started = 0;
+      const output = await this.queues.run(this.queueKey(key), async () => {
+        if (this.poisoned) throw new PoisonedWorker();
+        started = now();
+        return task.run(loaded.pipe, parsed, loaded.setup);
+      });
+      const done = now();
+      return {
+        ok: true,
+        output,
+        task: task.id,
+        model: key.model,
+        device: key.device as Device,
+        ...(key.dtype ? { dtype: key.dtype } : {}),
+        ...(fallback ? { fallback } : {}),
+        queueMs: started - received,
+        computeMs: done - started,
+      };
+    } catch (err) {
+      return this.failure(err);
+    }
+  }
+
+  /** Loads a pipeline ahead of the first request (for example while the page shows progress). */
+  async load(
+    request: Pick<EngineRequest, 'task' | 'model' | 'device' | 'dtype'>,
+    onProgress?: ProgressListener,
+  ): Promise<EngineResult> {
+    if (this.poisoned) return this.retryElsewhere();
+    try {
+      await this.configured;
+      const task = getTask(request.task);
+      const { key, fallback } = await this.acquire(task, request, onProgress);
+      return { ok: true, output: null, task: task.id, model: key.model, device: key.device as Device,
+        ...(key.dtype ? { dtype: key.dtype } : {}), ...(fallback ? { fallback } : {}), queueMs: 0, computeMs: 0 };
+    } catch (err) {
+      return this.failure(err);
+    }
+  }
+
+  /** Frees the pipelines of a model (all of them when no model is given). */
+  async dispose(model?: string): Promise<void> {
+    const taken = this.pipelines.take((k) => model === undefined || k.model === model);
+    await Promise.all(taken.map((p) => p.then((l) => l.pipe.dispose?.(), () => undefined)));
+  }
+
+  // -- loading ------------------------------------------------------------------------------
+
+  private async acquire(
+    task: TaskModule,
+    request: Pick<EngineRequest, 'model' | 'device' | 'dtype'>,
+    onProgress?: ProgressListener,
+  ) {
+    if (typeof request.model !== 'string' || request.model.trim() === '') {
+      throw badRequest(`model must be a non-empty string, got ${describeType(request.model)}.`);
+    }
+    const model = request.model;
+    let { device, reason } = await this.chooseDevice(request.device ?? 'auto', model);
+    const key = (d: Device): PipelineKey => ({ task: task.id, model, device: d, dtype: request.dtype });
+    try {
+      return { key: key(device), loaded: await this.loadOnce(task, key(device), onProgress), fallback: reason };
+    } catch (err) {
+      const next = (request.device ?? 'auto') === 'auto' ? this.runtime.fallbackFrom(device) : null;
+      // A missing model (400) is missing on every device; anything else may be the device's fault.
+      if (!next || (err instanceof EndpointError && err.status < 500)) throw err;
+      const why = `${device} failed for ${model}: ${(err as Error).message}`;
+      this.webgpuFailures.set(model, why);
+      // A failed session creation has poisoned this worker: the fallback must run in a new one.
+      if (this.poisoned) throw new PoisonedWorker({ model, reason: why });
+      device = next;
+      reason = why;
+      return { key: key(device), loaded: await this.loadOnce(task, key(device), onProgress), fallback: reason };
+    }
+  }
+
+  private async chooseDevice(preference: DevicePreference, model: string): Promise<DeviceChoice> {
+    if (preference === 'auto') {
+      const choice = await this.runtime.probe();
+      const failed = this.webgpuFailures.get(model);
+      if (choice.device === 'webgpu' && failed) return { device: 'wasm', reason: failed };
+      return choice;
+    }
+    if (!this.runtime.devices.includes(preference)) {
+      throw badRequest(
+        `device ${JSON.stringify(preference)} is not available in ${this.runtime.kind === 'node' ? 'Node' : 'this browser'}. ` +
+          `Use one of: auto, ${this.runtime.devices.join(', ')}.`,
+      );
+    }
+    if (preference === 'webgpu') {
+      const probe = await this.runtime.probe();
+      if (probe.device !== 'webgpu') throw badRequest(`device "webgpu" was asked for, but ${probe.reason}.`);
+    }
+    return { device: preference };
+  }
+
+  private loadOnce(task: TaskModule, key: PipelineKey, onProgress?: ProgressListener): Promise<Loaded> {
+    return this.pipelines.get(
+      key,
+      (report) => this.queues.run(this.loadQueueKey(key), () => this.loadPipeline(task, key, report)),
+      onProgress,
+    );
+  }
+
+  private async loadPipeline(task: TaskModule, key: PipelineKey, report: ProgressListener): Promise<Loaded> {
+    if (this.poisoned) throw new PoisonedWorker();
+    let pipe: PipelineFn;
+    try {
+      pipe = (await loadPipeline(task.pipeline as never, key.model, {
+        device: key.device as never,
+        ...(key.dtype ? { dtype: key.dtype as never } : {}),
+        progress_callback: (info: Record<string, unknown>) =>
+          report({ ...(info as object), task: key.task, model: key.model } as ProgressEvent),
+      })) as unknown as PipelineFn;
+    } catch (err) {
+      throw loadError(key.model, err);
+    }
+    const setup = task.setup
+      ? await task.setup({ pipe, readJSON: (path) => this.readJSON(key.model, path) })
+      : undefined;
+    report({ status: 'ready', task: key.task, model: key.model });
+    return { pipe, setup };
+  }
+
+  private async readJSON(model: string, path: string): Promise<unknown | null> {
+    const text = await this.runtime.readModelFile(model, path);
+    if (text === null) return null;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new EndpointError(500, `${model}/${path} is not valid JSON.`);
+    }
+  }
+
+  /**
+   * Where transformers.js chains all ONNX calls (the browser), everything shares one lane: it
+   * costs nothing, since the calls are serialised anyway, and a failure is then always the fault
+   * of the one request that was running. Elsewhere each pipeline has its own queue.
+   */
+  private queueKey(key: PipelineKey): string {
+    return this.runtime.sharedOrtChain ? 'onnx' : keyOf(key);
+  }
+
+  private loadQueueKey(key: PipelineKey): string {
+    return this.runtime.sharedOrtChain ? 'onnx' : `load:${keyOf(key)}`;
+  }
+
+  // -- failures -----------------------------------------------------------------------------
+
+  private failure(err: unknown): EngineFailure {
+    if (err instanceof PoisonedWorker) {
+      this.failureSeen = false;
+      return err.webgpuFailure ? { ...this.retryElsewhere(), webgpuFailure: err.webgpuFailure } : this.retryElsewhere();
+    }
+    const value = toErrorValue(err);
+    if (this.failureSeen) {
+      // This request's own session load or run failed and poisoned the worker: report it, and
+      // ask for a fresh worker for everything after it.
+      this.failureSeen = false;
+      return { ok: false, ...value, replaceWorker: true };
+    }
+    return { ok: false, ...value };
+  }
+
+  private retryElsewhere(): EngineFailure {
+    return { ok: false, status: 503, error: this.poisoned ?? 'worker must be replaced', replaceWorker: true, retry: true };
+  }
+}
+
+class PoisonedWorker extends Error {
+  constructor(readonly webgpuFailure?: { model: string; reason: string }) {
+    super('worker poisoned');
+  }
+}
+
+/** A model that cannot be found is the caller's mistake (400); a model that breaks is a 500. */
+function loadError(model: string, err: unknown): EndpointError {
+  const message = (err as Error)?.message ?? String(err);
+  const notFound =
+    (err as Error)?.name === 'ModelFileNotFoundError' || /could not locate file|not found|404/i.test(message);
+  if (notFound) return badRequest(`Model ${JSON.stringify(model)} could not be found: ${message}`);
+  return new EndpointError(500, `Model ${JSON.stringify(model)} failed to load: ${message}`);
+}
+
+function now(): number {
+  return globalThis.performance?.now() ?? Date.now();
+}

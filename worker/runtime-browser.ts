@@ -1,0 +1,83 @@
+/**
+ * The engine's runtime inside a browser Web Worker: onnxruntime-web with WebGPU when an adapter
+ * exists, WASM otherwise. The WASM files come from the app's own origin, never from a CDN.
+ */
+import { env } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-web/webgpu';
+import type { DeviceChoice, EngineOptions, EngineRuntime } from './runtime.js';
+import { fetchModelFile } from './model-files.js';
+
+export interface BrowserRuntimeOptions {
+  /** URLs of onnxruntime-web's WASM factory and binary, served by the app. */
+  wasmPaths: { mjs: string; wasm: string };
+}
+
+export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRuntime {
+  let choice: Promise<DeviceChoice> | undefined;
+  const failureListeners: ((error: unknown) => void)[] = [];
+  watchSessions((error) => failureListeners.forEach((l) => l(error)));
+
+  return {
+    kind: 'browser',
+    sharedOrtChain: true,
+    devices: ['webgpu', 'wasm'],
+    probe: () => (choice ??= probeWebGPU()),
+    fallbackFrom: (device) => (device === 'webgpu' ? 'wasm' : null),
+    async configure(options: EngineOptions) {
+      env.allowLocalModels = true;
+      env.localModelPath = options.localModelPath ?? '/models/';
+      env.allowRemoteModels = options.allowRemoteModels ?? false;
+      if (options.remoteHost) env.remoteHost = options.remoteHost;
+      const wasm = env.backends.onnx.wasm!;
+      wasm.wasmPaths = { ...wasmPaths };
+      const cores = self.crossOriginIsolated ? (navigator.hardwareConcurrency ?? 1) : 1;
+      wasm.numThreads = options.numThreads ?? Math.min(4, cores);
+    },
+    readModelFile: fetchModelFile,
+    threads: () => env.backends.onnx.wasm?.numThreads ?? 1,
+    onSessionFailure: (listener) => void failureListeners.push(listener),
+  };
+}
+
+/** `'gpu' in navigator` is not enough: only an adapter proves WebGPU works. */
+async function probeWebGPU(): Promise<DeviceChoice> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return { device: 'wasm', reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return { device: 'wasm', reason: 'WebGPU returned no adapter' };
+    return { device: 'webgpu' };
+  } catch (err) {
+    return { device: 'wasm', reason: `WebGPU adapter request failed: ${(err as Error).message}` };
+  }
+}
+
+/**
+ * transformers.js chains every session load and run on module-level promises with no error
+ * handler, so one failure poisons every later call in this worker. It uses the same
+ * onnxruntime-web module instance as this file, so wrapping the two entry points here lets the
+ * engine see the first failure and ask for a fresh worker.
+ */
+function watchSessions(onFailure: (error: unknown) => void): void {
+  const Session = ort.InferenceSession as unknown as {
+    create: (...args: unknown[]) => Promise<unknown>;
+    prototype?: { run?: (...args: unknown[]) => Promise<unknown> };
+  };
+  const create = Session.create;
+  Session.create = function (this: unknown, ...args: unknown[]) {
+    return create.apply(this, args).catch((err: unknown) => {
+      onFailure(err);
+      throw err;
+    });
+  };
+  const proto = Session.prototype;
+  const run = proto?.run;
+  if (proto && run) {
+    proto.run = function (this: unknown, ...args: unknown[]) {
+      return run.apply(this, args).catch((err: unknown) => {
+        onFailure(err);
+        throw err;
+      });
+    };
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The engine's runtime in Node: onnxruntime-node on the CPU. Used by `local-endpoint serve` and by
+ * fast tests. transformers.js does not chain sessions here, so failures do not poison anything.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { env } from '@huggingface/transformers';
+import type { EngineOptions, EngineRuntime } from './runtime.js';
+import { remoteModelUrl } from './model-files.js';
+
+export function nodeRuntime(): EngineRuntime {
+  let threads = 1;
+  return {
+    kind: 'node',
+    sharedOrtChain: false,
+    devices: ['cpu'],
+    probe: async () => ({ device: 'cpu' }),
+    fallbackFrom: () => null,
+    async configure(options: EngineOptions) {
+      env.allowLocalModels = true;
+      if (options.localModelPath) env.localModelPath = options.localModelPath;
+      env.allowRemoteModels = options.allowRemoteModels ?? false;
+      if (options.remoteHost) env.remoteHost = options.remoteHost;
+      threads = options.numThreads ?? cpus().length;
+    },
+    async readModelFile(model, path) {
+      try {
+        return await readFile(join(env.localModelPath, model, path), 'utf8');
+      } catch {
+        if (!env.allowRemoteModels) return null;
+        const response = await fetch(remoteModelUrl(model, path)).catch(() => null);
+        return response?.ok ? response.text() : null;
+      }
+    },
+    threads: () => threads,
+  };
+}
