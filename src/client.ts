@@ -4,7 +4,6 @@
  * `@huggingface/inference`'s InferenceClient, so the same call gives the same shape either way.
  */
 import { InferenceClient } from '@huggingface/inference';
-import type { FeatureExtractionOutput, TextClassificationOutput } from '@huggingface/tasks';
 import { createLocalFetch, type FetchFn } from './local-fetch.js';
 import type { EngineLike, EngineStatus, ProgressEvent } from './transport/engine-like.js';
 import { WorkerEngine } from './transport/local.js';
@@ -36,10 +35,9 @@ export interface LocalEndpointClientOptions {
   fetch?: FetchFn;
 }
 
-export interface TextInputs {
-  inputs: string;
-  parameters?: Record<string, unknown>;
-}
+/** The official client's argument and answer types, so the two clients are interchangeable. */
+type Args<M extends keyof InferenceClient> = Parameters<InferenceClient[M]>[0];
+type Answer<M extends keyof InferenceClient> = Awaited<ReturnType<InferenceClient[M]>>;
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -69,22 +67,19 @@ export class LocalEndpointClient {
     this.engine = options.engine ?? (this.mode === 'remote' ? (undefined as never) : defaultEngine());
   }
 
-  textClassification(args: TextInputs, options?: CallOptions): Promise<TextClassificationOutput> {
+  textClassification(args: Args<'textClassification'>, options?: CallOptions): Promise<Answer<'textClassification'>> {
     return this.hf('text-classification', 'client').textClassification(args, options);
   }
 
-  featureExtraction(
-    args: { inputs: string | string[]; parameters?: Record<string, unknown> },
-    options?: CallOptions,
-  ): Promise<FeatureExtractionOutput> {
-    return this.hf('feature-extraction', 'client').featureExtraction(args as never, options);
+  featureExtraction(args: Args<'featureExtraction'>, options?: CallOptions): Promise<Answer<'featureExtraction'>> {
+    return this.hf('feature-extraction', 'client').featureExtraction(args, options);
   }
 
   /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
   request<T = unknown>(payload: { inputs: unknown; parameters?: Record<string, unknown> }, options?: CallOptions & { task?: string }): Promise<T> {
     const task = options?.task ?? this.options.task;
     if (!task) throw new TypeError('request() needs a task: set it in the client options or in the call.');
-    return this.hf(task, 'endpoint').request<T>(payload as never, options);
+    return this.hf(task, 'endpoint').request<T>(payload as never, { signal: options?.signal });
   }
 
   /** Loads the local model ahead of the first request, reporting progress. */

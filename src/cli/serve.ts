@@ -102,7 +102,7 @@ async function answer(
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
-function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
+function readBody(req: http.IncomingMessage): Promise<Buffer<ArrayBuffer>> {
   return new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -113,7 +113,7 @@ function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
         req.destroy();
       } else chunks.push(chunk);
     });
-    req.on('end', () => ok(Buffer.concat(chunks)));
+    req.on('end', () => ok(Buffer.concat(chunks) as Buffer<ArrayBuffer>));
     req.on('error', fail);
   });
 }

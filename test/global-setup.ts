@@ -1,0 +1,123 @@
+/**
+ * Before any test: generate the fixture models (and a few deliberately broken copies for the
+ * error tests), and start real `local-endpoint serve` processes as the remote Endpoints.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { generateFixtures } from './fixtures/generate.js';
+
+export const MODELS_DIR = '.fixtures/models';
+export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';
+export const ENCODER = 'local-endpoint/tiny-bert-encoder';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    remote: {
+      textClassification: string;
+      featureExtraction: string;
+      /** Answers 503 to everything, like a cold Endpoint. */
+      cold: string;
+      /** Accepts connections and never answers. */
+      hanging: string;
+      /** Nothing listens there. */
+      down: string;
+    };
+  }
+}
+
+const children: ChildProcess[] = [];
+const servers: http.Server[] = [];
+
+export default async function setup(project: TestProject) {
+  await generateFixtures(MODELS_DIR);
+  await writeBrokenModels(MODELS_DIR);
+  const [textClassification, featureExtraction] = await Promise.all([
+    startServe('text-classification', CLASSIFIER),
+    startServe('feature-extraction', ENCODER),
+  ]);
+  const cold = await listen((req, res) => {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' }).end();
+      return;
+    }
+    res.writeHead(503, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' });
+    res.end(JSON.stringify({ error: 'Endpoint is initializing' }));
+  });
+  const hanging = await listen((req, res) => {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' }).end();
+    } // otherwise: never answer
+  });
+  const down = await freePort();
+  project.provide('remote', { textClassification, featureExtraction, cold, hanging, down });
+
+  return async () => {
+    for (const child of children) child.kill('SIGTERM');
+    for (const s of servers) s.closeAllConnections?.(), s.close();
+  };
+}
+
+/** Copies of the tiny classifier, each broken in one real way. */
+async function writeBrokenModels(dir: string) {
+  const source = join(dir, CLASSIFIER);
+  const broken = join(dir, 'test-broken');
+  await rm(broken, { recursive: true, force: true });
+  await mkdir(broken, { recursive: true });
+
+  // An ONNX file that is not ONNX: the session load fails (and poisons a browser worker).
+  await cp(source, join(broken, 'corrupt-classifier'), { recursive: true });
+  await writeFile(join(broken, 'corrupt-classifier/onnx/model.onnx'), new TextEncoder().encode('this is not an onnx model'.repeat(40)));
+
+  // A tokenizer that allows more tokens than the model has positions: long inputs fail inside
+  // ONNX Runtime (Gather out of range on WASM), which poisons a browser worker.
+  await cp(source, join(broken, 'overlong-tokenizer-classifier'), { recursive: true });
+  const tcPath = join(broken, 'overlong-tokenizer-classifier/tokenizer_config.json');
+  const tc = JSON.parse(await readFile(tcPath, 'utf8'));
+  await writeFile(tcPath, JSON.stringify({ ...tc, model_max_length: 4096 }, null, 2));
+
+  // A model whose only weights are the fp16 variant, as many Hub repos ship for WebGPU. The
+  // SwiftShader adapter has no shader-f16, so WebGPU refuses it and `auto` must use WASM. (The
+  // file holds the fp32 graph: what is tested is the refusal and the fallback, not fp16 maths.)
+  await cp(source, join(broken, 'fp16-classifier'), { recursive: true });
+  await cp(join(source, 'onnx/model.onnx'), join(broken, 'fp16-classifier/onnx/model_fp16.onnx'));
+  await rm(join(broken, 'fp16-classifier/onnx/model.onnx'));
+  const cfgPath = join(broken, 'fp16-classifier/config.json');
+  const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
+  await writeFile(cfgPath, JSON.stringify({ ...cfg, 'transformers.js_config': { dtype: 'fp16' } }, null, 2));
+}
+
+/** Starts the real CLI and reads its URL from its first line. */
+function startServe(task: string, model: string): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    ['bin/local-endpoint.js', 'serve', '--task', task, '--model', model, '--models-dir', MODELS_DIR, '--port', '0'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  children.push(child);
+  return new Promise((ok, fail) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (match) ok(match[1]!);
+    });
+    child.once('exit', (code) => fail(new Error(`serve ${task} exited with ${code}: ${out}`)));
+  });
+}
+
+function listen(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
+}
+
+async function freePort(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return `http://127.0.0.1:${port}`;
+}

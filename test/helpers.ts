@@ -1,0 +1,36 @@
+/** Names and inputs shared by the tests. The texts are the Endpoint's own test payloads. */
+export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';
+export const ENCODER = 'local-endpoint/tiny-bert-encoder';
+export const CORRUPT = 'test-broken/corrupt-classifier';
+export const OVERLONG = 'test-broken/overlong-tokenizer-classifier';
+export const FP16_ONLY = 'test-broken/fp16-classifier';
+export const LABELS = ['negative', 'neutral', 'positive'];
+
+/** text-classification's payload in the Endpoint server's own test suite. */
+export const CLASSIFY_TEXT = 'I love you. I like you';
+/** sentence-similarity's payload in the same suite, used here for embeddings. */
+export const EMBED_TEXT = 'Lets create an embedding';
+
+/** Distinct texts for concurrency tests: each must get its own answer back. */
+export const VARIED_TEXTS = Array.from({ length: 20 }, (_, i) =>
+  ['I love this movie', 'I hate you', 'The good and the bad', 'my name is berlin', 'a great day'][i % 5] +
+  ` ${'again '.repeat(Math.floor(i / 5))}`.trimEnd(),
+);
+
+export function norm(v: number[]): number {
+  return Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+}
+
+export function maxAbsDiff(a: number[], b: number[]): number {
+  expectSameLength(a, b);
+  return Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+}
+
+function expectSameLength(a: unknown[], b: unknown[]) {
+  if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`);
+}
+
+/** Scores by label, for comparing two classification answers whatever their order. */
+export function byLabel(list: { label: string; score: number }[]): Record<string, number> {
+  return Object.fromEntries(list.map((x) => [x.label, x.score]));
+}

@@ -1,0 +1,62 @@
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from './build/vite-plugins.js';
+import { startNetworkRecording, stopNetworkRecording } from './test/browser-commands.js';
+
+/** Debian's Chromium; Playwright's own browser download does not work here. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Without these, Chromium tries connections this machine refuses. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function browserProject(name: string, include: string, extraArgs: string[]) {
+  return {
+    plugins: [modelsPlugin('.fixtures/models')],
+    server: { headers: ISOLATION_HEADERS },
+    optimizeDeps: { include: WORKER_DEPS },
+    worker: { format: 'es' as const },
+    test: {
+      name,
+      include: [include],
+      globalSetup: ['test/global-setup.ts'],
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      browser: {
+        enabled: true,
+        headless: true,
+        screenshotFailures: false,
+        provider: playwright({
+          launchOptions: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] },
+        }),
+        instances: [{ browser: 'chromium' as const }],
+        commands: { startNetworkRecording, stopNetworkRecording },
+      },
+    },
+  };
+}
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.node.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      // WebGPU through SwiftShader: slow, but a real WebGPU adapter for correctness.
+      browserProject('chromium', 'test/**/*.browser.test.ts', ['--enable-unsafe-webgpu']),
+      // No WebGPU adapter: `auto` must fall back to WASM.
+      browserProject('chromium-no-webgpu', 'test/**/*.no-webgpu.test.ts', []),
+    ],
+  },
+});
