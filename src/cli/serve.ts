@@ -102,18 +102,23 @@ async function answer(
   res.end(Buffer.from(await response.arrayBuffer()));
 }
 
+/**
+ * Reads the body up to the limit. Past it, the rest is read and dropped, so that the client gets
+ * a clean 400 rather than a reset connection; a body past four times the limit is cut off.
+ */
 function readBody(req: http.IncomingMessage): Promise<Buffer<ArrayBuffer>> {
   return new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        fail(new Error(`The request body is over the limit of ${MAX_BODY_BYTES} bytes.`));
-        req.destroy();
-      } else chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > 4 * MAX_BODY_BYTES) req.destroy();
     });
-    req.on('end', () => ok(Buffer.concat(chunks) as Buffer<ArrayBuffer>));
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) fail(new Error(`The request body is ${size} bytes, over the limit of ${MAX_BODY_BYTES} bytes.`));
+      else ok(Buffer.concat(chunks) as Buffer<ArrayBuffer>);
+    });
     req.on('error', fail);
   });
 }

@@ -1,0 +1,208 @@
+/**
+ * The demo page: pick a task and a model, run it locally in the worker, on a remote Endpoint, or
+ * remotely with the local engine as fallback, and see which path answered.
+ */
+import { LocalEndpointClient, WorkerEngine, supportedTasks, type DevicePreference } from '../src/index.ts';
+import {
+  clearProgress,
+  fillModels,
+  fillSelect,
+  modeValue,
+  showAnswer,
+  showBusy,
+  showError,
+  showProgress,
+  showRoute,
+  showStatus,
+  ui,
+} from './view.ts';
+
+/** The Endpoint server's own test payloads. */
+const DEFAULT_INPUTS: Record<string, string> = {
+  'text-classification': 'I love you. I like you',
+  'feature-extraction': 'Lets create an embedding',
+};
+
+const PARAMETER_HINTS: Record<string, string> = {
+  'text-classification': 'e.g. {"top_k": 3}',
+  'feature-extraction': 'e.g. {"pooling": "cls", "normalize": false}',
+};
+
+/** The generated models by task, from /models/index.json (served by this page's server). */
+let modelsByTask: Record<string, string[]> = {};
+let engine = createEngine();
+
+function createEngine(): WorkerEngine {
+  return new WorkerEngine({ allowRemoteModels: ui.allowRemote.checked });
+}
+
+async function loadModelIndex(): Promise<void> {
+  try {
+    const response = await fetch('/models/index.json');
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const index = (await response.json()) as { tasks?: Record<string, string[]> };
+    modelsByTask = index.tasks ?? {};
+  } catch (err) {
+    modelsByTask = {};
+    ui.modelHint.textContent = `No generated models (/models/index.json: ${(err as Error).message}). Run npm run fixtures.`;
+  }
+}
+
+// -- the form -----------------------------------------------------------------------------------
+
+/** A new task brings its generated models, and its default input unless the user typed one. */
+function onTaskChange(): void {
+  const task = ui.task.value;
+  const models = modelsByTask[task] ?? [];
+  fillModels(models);
+  const generated = Object.values(modelsByTask).flat();
+  if (!ui.model.value.trim() || generated.includes(ui.model.value)) ui.model.value = models[0] ?? '';
+
+  const defaults = Object.values(DEFAULT_INPUTS);
+  if (!ui.inputs.value.trim() || defaults.includes(ui.inputs.value)) ui.inputs.value = DEFAULT_INPUTS[task] ?? '';
+  updateParameterHint();
+  updateEndpointHint();
+}
+
+function onModeChange(): void {
+  const mode = modeValue();
+  ui.endpoint.disabled = mode === 'local';
+  ui.timeout.disabled = mode !== 'auto';
+  updateEndpointHint();
+}
+
+function updateEndpointHint(): void {
+  const model = ui.model.value.trim() || '<model>';
+  ui.endpointHint.textContent =
+    `Used by remote and auto. npx local-endpoint serve --task ${ui.task.value} --model ${model} --port 8080 ` +
+    'gives one at http://127.0.0.1:8080.';
+}
+
+function updateParameterHint(): void {
+  const parsed = parseParameters();
+  ui.parameters.classList.toggle('invalid', 'error' in parsed);
+  ui.parametersHint.classList.toggle('invalid', 'error' in parsed);
+  ui.parametersHint.textContent = 'error' in parsed ? parsed.error : (PARAMETER_HINTS[ui.task.value] ?? '');
+}
+
+function parseParameters(): { value: Record<string, unknown> } | { error: string } {
+  const text = ui.parameters.value.trim();
+  if (!text) return { value: {} };
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return { error: 'Parameters must be a JSON object, like {"top_k": 3}.' };
+    }
+    return { value: value as Record<string, unknown> };
+  } catch (err) {
+    return { error: `Parameters are not valid JSON: ${(err as Error).message}` };
+  }
+}
+
+/** Plain text, or a JSON array of strings (a batch). */
+function parseInputs(): string | string[] {
+  const text = ui.inputs.value;
+  if (text.trim().startsWith('[')) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+    } catch {
+      // not JSON: send it as text
+    }
+  }
+  return text;
+}
+
+// -- running ------------------------------------------------------------------------------------
+
+async function run(): Promise<void> {
+  const task = ui.task.value;
+  const model = ui.model.value.trim();
+  const mode = modeValue();
+  const endpointUrl = ui.endpoint.value.trim();
+  const parameters = parseParameters();
+  showRoute(undefined);
+  if ('error' in parameters) return showError(parameters.error);
+  if (!model) return showError('Pick or type a model id.');
+  if (mode !== 'local' && !endpointUrl) return showError(`Mode "${mode}" needs an Endpoint URL.`);
+  const timeoutMs = Number(ui.timeout.value);
+
+  showBusy(true);
+  ui.allowRemote.disabled = true; // recreating the engine now would drop the running request
+  clearProgress();
+  const started = performance.now();
+  try {
+    const client = new LocalEndpointClient({
+      mode,
+      ...(mode === 'local' ? {} : { endpointUrl }),
+      ...(mode === 'auto' && timeoutMs > 0 ? { timeoutMs } : {}),
+      model,
+      task,
+      device: ui.device.value as DevicePreference,
+      engine,
+      onProgress: showProgress,
+      onRoute: showRoute,
+    });
+    const inputs = parseInputs();
+    const payload = { inputs, parameters: parameters.value };
+    let answer: unknown;
+    // The official client's methods where they fit; otherwise the raw Endpoint request.
+    if (task === 'text-classification' && typeof inputs === 'string') {
+      answer = await client.textClassification({ inputs, parameters: parameters.value });
+    } else if (task === 'feature-extraction') {
+      answer = await client.featureExtraction(payload);
+    } else {
+      answer = await client.request(payload, { task });
+    }
+    showAnswer(answer, performance.now() - started);
+  } catch (err) {
+    showError(errorMessage(err), performance.now() - started);
+  } finally {
+    showBusy(false);
+    ui.allowRemote.disabled = false;
+    clearProgress();
+    void refreshStatus();
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // The official client's HTTP errors carry the Endpoint's status code.
+  const status = (err as Error & { httpResponse?: { status?: number } }).httpResponse?.status;
+  return status ? `HTTP ${status}: ${err.message}` : err.message;
+}
+
+async function refreshStatus(): Promise<void> {
+  const current = engine;
+  try {
+    const status = await current.status();
+    if (current === engine) showStatus(status);
+  } catch (err) {
+    if (current === engine) showStatus({ error: (err as Error).message });
+  }
+}
+
+// -- start --------------------------------------------------------------------------------------
+
+fillSelect(ui.task, supportedTasks);
+ui.task.addEventListener('change', onTaskChange);
+ui.model.addEventListener('input', updateEndpointHint);
+ui.parameters.addEventListener('input', updateParameterHint);
+ui.form.addEventListener('change', (event) => {
+  if ((event.target as HTMLInputElement).name === 'mode') onModeChange();
+});
+ui.allowRemote.addEventListener('change', () => {
+  engine.terminate();
+  engine = createEngine();
+  showStatus({ error: 'restarting…' });
+  void refreshStatus();
+});
+ui.form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!ui.run.disabled) void run();
+});
+
+await loadModelIndex();
+onTaskChange();
+onModeChange();
+void refreshStatus();

@@ -1,0 +1,72 @@
+/** The same engine, in-process in Node on onnxruntime-node: what `serve` and fast tests use. */
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../worker/engine.js';
+import { nodeRuntime } from '../../worker/runtime-node.js';
+import { CLASSIFIER, CLASSIFY_TEXT, CORRUPT, EMBED_TEXT, ENCODER, LABELS, VARIED_TEXTS, norm } from '../helpers.js';
+
+const engine = new Engine(nodeRuntime(), { localModelPath: '.fixtures/models' });
+
+describe('Engine in Node', () => {
+  it('classifies and embeds on the CPU', async () => {
+    const labels = await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: CLASSIFY_TEXT, parameters: { top_k: null } });
+    expect(labels).toMatchObject({ ok: true, device: 'cpu', task: 'text-classification' });
+    const output = (labels as { output: { label: string; score: number }[] }).output;
+    expect(output.map((l) => l.label).sort()).toEqual(LABELS);
+    expect(output.map((l) => l.score)).toEqual([...output.map((l) => l.score)].sort((a, b) => b - a));
+
+    const embedding = await engine.infer({ task: 'feature-extraction', model: ENCODER, inputs: EMBED_TEXT });
+    expect(embedding.ok).toBe(true);
+    const vector = (embedding as { output: number[] }).output;
+    expect(vector).toHaveLength(32);
+    expect(norm(vector)).toBeCloseTo(1, 5);
+  });
+
+  it('answers pooling: none with unpadded token embeddings per input', async () => {
+    const result = await engine.infer({ task: 'feature-extraction', model: ENCODER, inputs: ['I live in Berlin', 'hi'], parameters: { pooling: 'none' } });
+    const [a, b] = (result as { output: number[][][][] }).output;
+    expect(a).toHaveLength(1);
+    expect(a![0]!.length).toBeGreaterThan(b![0]!.length); // no padding to a common length
+    expect(a![0]![0]).toHaveLength(32);
+  });
+
+  it('rejects an over-long input when truncate is false, naming the lengths', async () => {
+    const result = await engine.infer({ task: 'feature-extraction', model: ENCODER, inputs: ['ok', 'berlin '.repeat(200)], parameters: { truncate: false } });
+    expect(result).toMatchObject({ ok: false, status: 400, error: expect.stringMatching(/inputs\[1\] is 202 tokens long, over the model's maximum of 128/) });
+    const truncated = await engine.infer({ task: 'feature-extraction', model: ENCODER, inputs: 'berlin '.repeat(200) });
+    expect(truncated.ok).toBe(true);
+  });
+
+  it('gives each of 20 concurrent requests its own answer', async () => {
+    const ask = (text: string) => engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: text, parameters: { top_k: 3 } });
+    const sequential = [];
+    for (const text of VARIED_TEXTS) sequential.push(await ask(text));
+    const concurrent = await Promise.all(VARIED_TEXTS.map(ask));
+    expect(concurrent.map((r) => (r as { output: unknown }).output)).toEqual(sequential.map((r) => (r as { output: unknown }).output));
+  });
+
+  it('returns errors as values and keeps serving: unknown task, missing model, corrupt model, bad device', async () => {
+    const cases = [
+      [{ task: 'summarization', model: CLASSIFIER, inputs: 'x' }, 400, /Unknown task "summarization"/],
+      [{ task: 'text-classification', model: 'nobody/nothing', inputs: 'x' }, 400, /Model "nobody\/nothing" could not be found/],
+      [{ task: 'text-classification', model: '', inputs: 'x' }, 400, /model must be a non-empty string/],
+      [{ task: 'text-classification', model: CORRUPT, inputs: 'x' }, 500, /failed to load/],
+      [{ task: 'text-classification', model: CLASSIFIER, inputs: 'x', device: 'wasm' }, 400, /device "wasm" is not available in Node. Use one of: auto, cpu/],
+    ] as const;
+    for (const [request, status, message] of cases) {
+      const result = await engine.infer(request as never);
+      expect(result).toMatchObject({ ok: false, status, error: expect.stringMatching(message) });
+      expect(result).not.toHaveProperty('replaceWorker'); // nothing is poisoned in Node
+    }
+    expect((await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: 'x' })).ok).toBe(true);
+  });
+
+  it('reports its state, and frees a model on dispose', async () => {
+    await engine.load({ task: 'text-classification', model: CLASSIFIER });
+    const status = await engine.status();
+    expect(status).toMatchObject({ runtime: 'node', device: { device: 'cpu' }, tasks: ['text-classification', 'feature-extraction'] });
+    expect(status.pipelines).toContainEqual({ task: 'text-classification', model: CLASSIFIER, device: 'cpu', state: 'ready', queued: 0 });
+    await engine.dispose(CLASSIFIER);
+    expect((await engine.status()).pipelines.some((p) => p.model === CLASSIFIER)).toBe(false);
+    expect((await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: 'x' })).ok).toBe(true);
+  });
+});
