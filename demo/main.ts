@@ -73,9 +73,9 @@ function onModeChange(): void {
 
 function updateEndpointHint(): void {
   const model = ui.model.value.trim() || '<model>';
-  ui.endpointHint.textContent =
-    `Used by remote and auto. npx local-endpoint serve --task ${ui.task.value} --model ${model} --port 8080 ` +
-    'gives one at http://127.0.0.1:8080.';
+  const command = document.createElement('code');
+  command.textContent = `npx local-endpoint serve --task ${ui.task.value} --model ${model} --port 8080`;
+  ui.endpointHint.replaceChildren('Used by remote and auto. ', command, ' gives one at http://127.0.0.1:8080.');
 }
 
 function updateParameterHint(): void {

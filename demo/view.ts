@@ -52,11 +52,16 @@ export function fillModels(models: readonly string[]): void {
 
 export function showRoute(route: RouteInfo | undefined): void {
   ui.badge.hidden = !route;
-  ui.fallback.hidden = !route?.fallbackReason;
+  ui.fallback.hidden = !route?.fallbackReason && !route?.deviceFallback;
   if (!route) return;
   ui.badge.textContent = route.device ? `${route.path} · ${route.device}` : route.path;
   ui.badge.className = `badge ${route.path}`;
-  ui.fallback.textContent = route.fallbackReason ? `Fell back to local: ${route.fallbackReason}` : '';
+  ui.fallback.textContent = [
+    route.fallbackReason ? `Fell back to local: ${route.fallbackReason}` : '',
+    route.deviceFallback ? `Ran on ${route.device}: ${route.deviceFallback}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 export function showAnswer(answer: unknown, ms: number): void {

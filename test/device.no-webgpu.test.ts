@@ -13,7 +13,7 @@ describe('auto device without a WebGPU adapter', () => {
 
   it('the page sees navigator.gpu but no adapter (the case `"gpu" in navigator` gets wrong)', async () => {
     expect('gpu' in navigator).toBe(true);
-    expect(await (navigator as unknown as { gpu: GPU }).gpu.requestAdapter()).toBeNull();
+    expect(await (navigator as unknown as { gpu: { requestAdapter(): Promise<unknown> } }).gpu.requestAdapter()).toBeNull();
   });
 
   it('the engine status says WASM and why', async () => {
@@ -37,7 +37,7 @@ describe('auto device without a WebGPU adapter', () => {
     const client = new LocalEndpointClient({ model: ENCODER, engine });
     const embedding = (await client.featureExtraction({ inputs: EMBED_TEXT })) as number[];
     expect(embedding).toHaveLength(32);
-    expect(client.lastRoute).toEqual({ path: 'local', device: 'wasm' });
+    expect(client.lastRoute).toEqual({ path: 'local', device: 'wasm', deviceFallback: 'WebGPU returned no adapter' });
   });
 
   it('asking for WebGPU by name is a 400 that says why', async () => {

@@ -13,6 +13,8 @@ export interface RouteInfo {
   fallbackReason?: string;
   /** The device that ran a local request (`webgpu`, `wasm`, `cpu`). */
   device?: string;
+  /** Why a local request did not run on the fastest device (e.g. WebGPU failed for this model). */
+  deviceFallback?: string;
 }
 
 export interface PolicyOptions {
@@ -26,8 +28,14 @@ export interface PolicyOptions {
 
 export function policyFetch({ mode, local, remote, timeoutMs, onRoute }: PolicyOptions): FetchFn {
   const answered = (path: RouteInfo['path'], response: Response, fallbackReason?: string) => {
-    const device = response.headers.get('x-compute-type') ?? undefined;
-    onRoute?.({ path, ...(fallbackReason ? { fallbackReason } : {}), ...(path === 'local' && device ? { device } : {}) });
+    const device = path === 'local' ? response.headers.get('x-compute-type') : null;
+    const deviceFallback = path === 'local' ? response.headers.get('x-compute-fallback') : null;
+    onRoute?.({
+      path,
+      ...(fallbackReason ? { fallbackReason } : {}),
+      ...(device ? { device } : {}),
+      ...(deviceFallback ? { deviceFallback } : {}),
+    });
     return response;
   };
   if (mode === 'local') return async (input, init) => answered('local', await local(input, init));

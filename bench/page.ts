@@ -1,0 +1,116 @@
+/**
+ * The benchmark page. For each configuration it runs every variant once per round, in rotating
+ * order, so that the machine's noise falls on all of them alike; then it reports medians.
+ */
+import * as Comlink from 'comlink';
+import { InferenceClient } from '@huggingface/inference';
+import { createLocalFetch, type EngineLike } from '../src/index.js';
+import type { BenchWorker } from './worker.js';
+import type { Engine } from '../worker/engine.js';
+
+const MODEL = 'local-endpoint/bench-bert-encoder';
+const URL_ = 'https://bench.local-endpoint.invalid/';
+/** About 128 tokens of ordinary words (the exact count is measured and reported). */
+const TEXT = Array.from({ length: 25 }, () => 'the good movie is great').join(' ').split(' ').slice(0, 126).join(' ');
+
+interface Config {
+  name: string;
+  device: 'wasm' | 'webgpu';
+  threads: number;
+  rounds: number;
+  warmup: number;
+}
+
+export interface Row {
+  variant: string;
+  median: number;
+  p90: number;
+  n: number;
+}
+
+export interface ConfigResult {
+  config: Config;
+  tokens: number;
+  rows: Row[];
+}
+
+async function runConfig(config: Config): Promise<ConfigResult> {
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  const remote = Comlink.wrap<BenchWorker>(worker);
+  const engine = remote.engine as unknown as Comlink.Remote<Engine>;
+  await engine.configure({ localModelPath: '/models/', numThreads: config.threads });
+  const request = { task: 'feature-extraction', model: MODEL, inputs: TEXT, device: config.device };
+  const loaded = await engine.load(request);
+  if (!loaded.ok) throw new Error(loaded.error);
+  await remote.loadDirect(MODEL, config.device);
+  const tokens = await remote.tokens(TEXT);
+
+  const localFetch = createLocalFetch({ engine: engine as unknown as EngineLike, endpoints: { [URL_]: { task: 'feature-extraction', model: MODEL, device: config.device } } });
+  const hf = new InferenceClient('', { endpointUrl: URL_, fetch: localFetch });
+
+  const timed = async (fn: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
+  const variants: [string, () => Promise<number>][] = [
+    ['pipeline call, timed inside the worker', () => remote.directTimed(TEXT)],
+    ['pipeline call, page → worker → page', () => timed(() => remote.direct(TEXT))],
+    ['engine request, page → worker → page', () => timed(async () => {
+      const r = await engine.infer(request);
+      if (!r.ok) throw new Error(r.error);
+    })],
+    ['InferenceClient + createLocalFetch + engine', () => timed(() => hf.featureExtraction({ inputs: TEXT }))],
+    ['empty comlink round trip', () => timed(() => remote.ping())],
+  ];
+
+  // The engine and the direct pipeline must agree before they are compared.
+  const viaEngine = (await engine.infer(request)) as { output: number[] };
+  const viaDirect = await remote.direct(TEXT);
+  const diff = Math.max(...viaDirect.map((x, i) => Math.abs(x - viaEngine.output[i]!)));
+  if (!(diff < 1e-6)) throw new Error(`engine and direct pipeline disagree by ${diff}`);
+
+  const samples = variants.map(() => [] as number[]);
+  for (let round = 0; round < config.warmup + config.rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + round) % variants.length; // rotate the order every round
+      const ms = await variants[i]![1]();
+      if (round >= config.warmup) samples[i]!.push(ms);
+    }
+  }
+  worker.terminate();
+  return {
+    config,
+    tokens,
+    rows: variants.map(([variant], i) => ({ variant, median: quantile(samples[i]!, 0.5), p90: quantile(samples[i]!, 0.9), n: samples[i]!.length })),
+  };
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  const rounds = Number(params.get('rounds') ?? 40);
+  const configs: Config[] = [
+    { name: 'WASM, 2 threads', device: 'wasm', threads: 2, rounds, warmup: 5 },
+    { name: 'WASM, 1 thread', device: 'wasm', threads: 1, rounds, warmup: 5 },
+  ];
+  if (params.get('webgpu') !== '0') {
+    // SwiftShader WebGPU takes ~1.5 s a call here: a few rounds show the overhead, not speed.
+    configs.push({ name: 'WebGPU (SwiftShader)', device: 'webgpu', threads: 2, rounds: Math.min(rounds, 8), warmup: 2 });
+  }
+  const results: ConfigResult[] = [];
+  for (const config of configs) results.push(await runConfig(config));
+  (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results };
+  document.getElementById('out')!.textContent = JSON.stringify(results, null, 2);
+}
+
+main().catch((err) => {
+  (window as unknown as { benchResults: unknown }).benchResults = { error: String(err?.stack ?? err) };
+});

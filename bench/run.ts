@@ -1,0 +1,72 @@
+/**
+ * `npm run bench`: runs bench/page.ts in headless Chromium (Debian's) against a Vite server with
+ * the generated models, and prints medians and ratios as a markdown table.
+ *
+ *   npm run bench [-- --rounds 40] [-- --no-webgpu]
+ */
+import { parseArgs } from 'node:util';
+import { createServer } from 'vite';
+import { chromium } from 'playwright';
+import { generateFixtures } from '../test/fixtures/generate.js';
+import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from '../build/vite-plugins.js';
+import type { ConfigResult } from './page.js';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '40' }, 'no-webgpu': { type: 'boolean', default: false } },
+});
+
+await generateFixtures('.fixtures/models');
+const server = await createServer({
+  configFile: false,
+  root: 'bench',
+  logLevel: 'warn',
+  plugins: [modelsPlugin('.fixtures/models')],
+  server: { headers: ISOLATION_HEADERS, host: '127.0.0.1', port: 0, fs: { allow: ['..'] } },
+  optimizeDeps: { include: WORKER_DEPS },
+  worker: { format: 'es' },
+});
+await server.listen();
+const address = server.httpServer!.address() as { port: number };
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
+});
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  const query = `?rounds=${values.rounds}${values['no-webgpu'] ? '&webgpu=0' : ''}`;
+  await page.goto(`http://127.0.0.1:${address.port}/${query}`);
+  await page.waitForFunction(() => (window as unknown as { benchResults?: unknown }).benchResults, null, { timeout: 15 * 60_000, polling: 500 });
+  const out = (await page.evaluate(() => (window as unknown as { benchResults: unknown }).benchResults)) as {
+    error?: string;
+    crossOriginIsolated: boolean;
+    results: ConfigResult[];
+  };
+  if (out.error) throw new Error(out.error);
+  print(out.results, out.crossOriginIsolated);
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+function print(results: ConfigResult[], isolated: boolean) {
+  const chromiumVersion = browser.version();
+  console.log(`\nlocal-endpoint benchmark — headless Chromium ${chromiumVersion}, module worker, cross-origin isolated: ${isolated}`);
+  console.log(`model local-endpoint/bench-bert-encoder (BERT, 4 layers, hidden 256, 3.5 M parameters, fp32), feature-extraction, mean pooling + normalize, batch 1\n`);
+  for (const { config, tokens, rows } of results) {
+    console.log(`### ${config.name} — ${tokens} tokens, ${rows[0]!.n} rounds, median / p90 in ms\n`);
+    console.log('| variant | median | p90 |');
+    console.log('|---|---:|---:|');
+    for (const r of rows) console.log(`| ${r.variant} | ${fmt(r.median)} | ${fmt(r.p90)} |`);
+    const [inWorker, viaComlink, engine, client] = rows.map((r) => r.median) as number[];
+    console.log(
+      `\nengine request ÷ pipeline call in the worker: **${(engine! / inWorker!).toFixed(3)}×** (+${fmt(engine! - inWorker!)} ms); ` +
+        `÷ pipeline call through comlink: ${(engine! / viaComlink!).toFixed(3)}×; ` +
+        `official client + local fetch ÷ pipeline in the worker: ${(client! / inWorker!).toFixed(3)}×\n`,
+    );
+  }
+}
+
+function fmt(ms: number): string {
+  return ms < 1 ? ms.toFixed(3) : ms.toFixed(1);
+}

@@ -1,0 +1,43 @@
+/**
+ * The benchmark's worker: the engine and a direct transformers.js pipeline on the same model, in
+ * the same worker, so that the two are measured side by side.
+ */
+import * as Comlink from 'comlink';
+import mjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { pipeline } from '@huggingface/transformers';
+import { Engine } from '../worker/engine.js';
+import { browserRuntime } from '../worker/runtime-browser.js';
+
+type Pipe = ((text: string, options: Record<string, unknown>) => Promise<{ tolist(): number[][] }>) & {
+  tokenizer: (text: string) => { input_ids: { dims: number[] } };
+};
+
+const engine = new Engine(browserRuntime({ wasmPaths: { mjs, wasm } }));
+let direct: Pipe | undefined;
+const OPTIONS = { pooling: 'mean', normalize: true };
+
+const bench = {
+  engine,
+  async loadDirect(model: string, device: string): Promise<number> {
+    direct = (await pipeline('feature-extraction', model, { device: device as never })) as unknown as Pipe;
+    return 0;
+  },
+  tokens(text: string): number {
+    return direct!.tokenizer(text).input_ids.dims[1]!;
+  },
+  /** What a hand-written worker would do: call the pipeline, turn the tensor into an array. */
+  async direct(text: string): Promise<number[]> {
+    return (await direct!(text, OPTIONS)).tolist()[0]!;
+  },
+  /** The same call, timed inside the worker (no messaging at all). */
+  async directTimed(text: string): Promise<number> {
+    const t0 = performance.now();
+    (await direct!(text, OPTIONS)).tolist();
+    return performance.now() - t0;
+  },
+  ping(): void {},
+};
+
+export type BenchWorker = typeof bench;
+Comlink.expose(bench);
