@@ -43,6 +43,7 @@ function browserProject(name: string, include: string, extraArgs: string[]) {
 
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {

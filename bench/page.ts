@@ -13,6 +13,8 @@ const URL_ = 'https://bench.local-endpoint.invalid/';
 /** About 128 tokens of ordinary words (the exact count is measured and reported). */
 const TEXT = Array.from({ length: 25 }, () => 'the good movie is great').join(' ').split(' ').slice(0, 126).join(' ');
 
+const DIRECT_FIRST = new URLSearchParams(location.search).get('direct-first') === '1';
+
 interface Config {
   name: string;
   device: 'wasm' | 'webgpu';
@@ -40,9 +42,10 @@ async function runConfig(config: Config): Promise<ConfigResult> {
   const engine = remote.engine as unknown as Comlink.Remote<Engine>;
   await engine.configure({ localModelPath: '/models/', numThreads: config.threads });
   const request = { task: 'feature-extraction', model: MODEL, inputs: TEXT, device: config.device };
+  if (DIRECT_FIRST) await remote.loadDirect(MODEL, config.device);
   const loaded = await engine.load(request);
   if (!loaded.ok) throw new Error(loaded.error);
-  await remote.loadDirect(MODEL, config.device);
+  if (!DIRECT_FIRST) await remote.loadDirect(MODEL, config.device);
   const tokens = await remote.tokens(TEXT);
 
   const localFetch = createLocalFetch({ engine: engine as unknown as EngineLike, endpoints: { [URL_]: { task: 'feature-extraction', model: MODEL, device: config.device } } });
@@ -105,8 +108,9 @@ async function main() {
     // SwiftShader WebGPU takes ~1.5 s a call here: a few rounds show the overhead, not speed.
     configs.push({ name: 'WebGPU (SwiftShader)', device: 'webgpu', threads: 2, rounds: Math.min(rounds, 8), warmup: 2 });
   }
+  const only = params.get('only')?.toLowerCase();
   const results: ConfigResult[] = [];
-  for (const config of configs) results.push(await runConfig(config));
+  for (const config of configs) if (!only || config.name.toLowerCase().includes(only)) results.push(await runConfig(config));
   (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results };
   document.getElementById('out')!.textContent = JSON.stringify(results, null, 2);
 }

@@ -12,7 +12,14 @@ import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from '../build/vite-plug
 import type { ConfigResult } from './page.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '40' }, 'no-webgpu': { type: 'boolean', default: false } },
+  options: {
+    rounds: { type: 'string', default: '40' },
+    'no-webgpu': { type: 'boolean', default: false },
+    /** Run only the configurations whose name contains this (e.g. "1 thread", "webgpu"). */
+    only: { type: 'string' },
+    /** Load the direct pipeline before the engine's (to check that load order does not matter). */
+    'direct-first': { type: 'boolean', default: false },
+  },
 });
 
 await generateFixtures('.fixtures/models');
@@ -34,7 +41,9 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));
-  const query = `?rounds=${values.rounds}${values['no-webgpu'] ? '&webgpu=0' : ''}`;
+  const query =
+    `?rounds=${values.rounds}${values['no-webgpu'] ? '&webgpu=0' : ''}` +
+    `${values.only ? `&only=${encodeURIComponent(values.only)}` : ''}${values['direct-first'] ? '&direct-first=1' : ''}`;
   await page.goto(`http://127.0.0.1:${address.port}/${query}`);
   await page.waitForFunction(() => (window as unknown as { benchResults?: unknown }).benchResults, null, { timeout: 15 * 60_000, polling: 500 });
   const out = (await page.evaluate(() => (window as unknown as { benchResults: unknown }).benchResults)) as {

@@ -74,7 +74,10 @@ function onModeChange(): void {
 function updateEndpointHint(): void {
   const model = ui.model.value.trim() || '<model>';
   const command = document.createElement('code');
-  command.textContent = `npx local-endpoint serve --task ${ui.task.value} --model ${model} --port 8080`;
+  const generated = Object.values(modelsByTask).flat().includes(model);
+  // A generated model lives in .fixtures/models; a Hub id is downloaded by the server.
+  const where = generated ? ' --models-dir .fixtures/models' : '';
+  command.textContent = `npx local-endpoint serve --task ${ui.task.value} --model ${model}${where} --port 8080`;
   ui.endpointHint.replaceChildren('Used by remote and auto. ', command, ' gives one at http://127.0.0.1:8080.');
 }
 

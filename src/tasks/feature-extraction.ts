@@ -62,7 +62,8 @@ export const featureExtraction: TaskModule<FeatureExtractionRequest, EmbeddingDe
       }
       return typeof request.inputs === 'string' ? perText[0] : perText;
     }
-    const t = (await pipe(texts, { pooling, normalize })) as TensorLike;
+    // The inputs go to the pipeline as the caller gave them: a string stays a string.
+    const t = (await pipe(request.inputs, { pooling, normalize })) as TensorLike;
     const rows = t.tolist() as number[][];
     return typeof request.inputs === 'string' ? rows[0] : rows;
   },

@@ -63,7 +63,8 @@ describe('local-endpoint serve', () => {
   });
 
   it('prints its usage, and refuses an unknown task with exit code 2', async () => {
-    const help = await run(process.execPath, ['bin/local-endpoint.js', '--help']);
+    // As a user types it: npx finds the package's own bin.
+    const help = await run('npx', ['local-endpoint', '--help']);
     expect(help.stdout).toMatch(/Usage: local-endpoint serve --task <task> --model <hub id or folder>/);
     const failed = await run(process.execPath, ['bin/local-endpoint.js', 'serve', '--task', 'nope', '--model', 'x']).catch((e) => e);
     expect(failed.code).toBe(2);
