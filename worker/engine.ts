@@ -36,8 +36,8 @@ export interface EngineAnswer {
   dtype?: string;
   /** Set when `auto` did not get the fastest device, with the reason. */
   fallback?: string;
-  /** Time spent waiting in the queue and running, in ms. */
-  queueMs: number;
+  /** From arrival to the start of the run (model load and queue), and the run itself, in ms. */
+  waitMs: number;
   computeMs: number;
 }
 
@@ -63,6 +63,7 @@ export interface PipelineStatus {
   device: string;
   dtype?: string;
   state: 'loading' | 'ready';
+  /** Requests waiting or running in this pipeline's queue (in the browser, the one shared ONNX lane). */
   queued: number;
 }
 
@@ -150,7 +151,7 @@ export class Engine {
         device: key.device as Device,
         ...(key.dtype ? { dtype: key.dtype } : {}),
         ...(fallback ? { fallback } : {}),
-        queueMs: started - received,
+        waitMs: started - received,
         computeMs: done - started,
       };
     } catch (err) {
@@ -169,7 +170,7 @@ export class Engine {
       const task = getTask(request.task);
       const { key, fallback } = await this.acquire(task, request, onProgress);
       return { ok: true, output: null, task: task.id, model: key.model, device: key.device as Device,
-        ...(key.dtype ? { dtype: key.dtype } : {}), ...(fallback ? { fallback } : {}), queueMs: 0, computeMs: 0 };
+        ...(key.dtype ? { dtype: key.dtype } : {}), ...(fallback ? { fallback } : {}), waitMs: 0, computeMs: 0 };
     } catch (err) {
       return this.failure(err);
     }
