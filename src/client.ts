@@ -57,14 +57,15 @@ export class LocalEndpointClient {
   readonly mode: Mode;
   /** The path that answered the latest request. */
   lastRoute: RouteInfo | undefined;
-  private readonly engine: EngineLike;
+  /** The local engine; remote mode has none. */
+  private readonly engine: EngineLike | undefined;
 
   constructor(private readonly options: LocalEndpointClientOptions) {
     this.mode = options.mode ?? (options.endpointUrl ? 'auto' : 'local');
     if (this.mode !== 'local' && !options.endpointUrl) {
       throw new TypeError(`mode "${this.mode}" needs an endpointUrl.`);
     }
-    this.engine = options.engine ?? (this.mode === 'remote' ? (undefined as never) : defaultEngine());
+    this.engine = options.engine ?? (this.mode === 'remote' ? undefined : defaultEngine());
   }
 
   textClassification(args: Args<'textClassification'>, options?: CallOptions): Promise<Answer<'textClassification'>> {
@@ -85,22 +86,26 @@ export class LocalEndpointClient {
   /** Loads the local model ahead of the first request, reporting progress. */
   async load(task: string): Promise<void> {
     const { model, device, dtype, onProgress } = this.options;
-    const result = await this.engine.load({ task, model, device, dtype }, onProgress);
+    const result = await this.localEngine().load({ task, model, device, dtype }, onProgress);
     if (!result.ok) throw new Error(result.error);
   }
 
   /** The local engine's state: the device in use and why, loaded pipelines, threads. */
   status(): Promise<EngineStatus> {
-    return this.engine.status();
+    return this.localEngine().status();
+  }
+
+  private localEngine(): EngineLike {
+    if (!this.engine) throw new TypeError('This client is in remote mode: it has no local engine.');
+    return this.engine;
   }
 
   private hf(task: string, dialect: Dialect): InferenceClient {
     const { model, device, dtype, onProgress, endpointUrl, timeoutMs } = this.options;
     const url = endpointUrl ?? LOCAL_URL;
-    const local =
-      this.mode === 'remote'
-        ? unreachableLocal
-        : createLocalFetch({ engine: this.engine, endpoints: { [url]: { task, model, device, dtype } }, dialect, onProgress });
+    const local = this.engine
+      ? createLocalFetch({ engine: this.engine, endpoints: { [url]: { task, model, device, dtype } }, dialect, onProgress })
+      : noLocalPath;
     const fetch = policyFetch({
       mode: this.mode,
       local,
@@ -115,6 +120,7 @@ export class LocalEndpointClient {
   }
 }
 
-const unreachableLocal: FetchFn = async () => {
-  throw new Error('local path used in remote mode');
+/** Remote mode never asks the local path; this stands in for it. */
+const noLocalPath: FetchFn = async () => {
+  throw new TypeError('This client is in remote mode: it has no local engine.');
 };

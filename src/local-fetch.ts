@@ -3,7 +3,7 @@
  * locally. Passed as the `fetch` option of `@huggingface/inference`'s InferenceClient, it makes
  * unchanged client code run on the device.
  */
-import { EndpointError, toErrorValue } from './errors.js';
+import { toErrorValue } from './errors.js';
 import { getTask } from './tasks/registry.js';
 import type { Dialect } from './tasks/types.js';
 import { readPayload } from './wire/body.js';
@@ -71,7 +71,7 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
         dialect === 'client' && task.toClient ? task.toClient(result.output, task.parse(payload)) : result.output;
       return jsonResponse(answer, result);
     } catch (err) {
-      const { status, error } = toErrorValue(err, err instanceof EndpointError ? err.status : 500);
+      const { status, error } = toErrorValue(err);
       return errorResponse(status, error);
     }
   };

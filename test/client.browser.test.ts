@@ -101,6 +101,11 @@ describe('LocalEndpointClient options', () => {
     expect(() => new LocalEndpointClient({ mode: 'auto', model: CLASSIFIER })).toThrow(/needs an endpointUrl/);
   });
 
+  it('a remote-mode client has no local engine, and says so', () => {
+    const client = new LocalEndpointClient({ mode: 'remote', endpointUrl: 'https://x.example', model: CLASSIFIER });
+    expect(() => client.status()).toThrow(/remote mode: it has no local engine/);
+  });
+
   it('request() without a task says so', () => {
     const client = new LocalEndpointClient({ model: CLASSIFIER });
     expect(() => client.request({ inputs: 'x' })).toThrow(/needs a task/);
