@@ -76,6 +76,10 @@ export class LocalEndpointClient {
     return this.hf('feature-extraction', 'client').featureExtraction(args, options);
   }
 
+  sentenceSimilarity(args: Args<'sentenceSimilarity'>, options?: CallOptions): Promise<Answer<'sentenceSimilarity'>> {
+    return this.hf('sentence-similarity', 'client').sentenceSimilarity(args, options);
+  }
+
   /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
   request<T = unknown>(payload: { inputs: unknown; parameters?: Record<string, unknown> }, options?: CallOptions & { task?: string }): Promise<T> {
     const task = options?.task ?? this.options.task;

@@ -18,6 +18,8 @@ declare module 'vitest' {
     remote: {
       textClassification: string;
       featureExtraction: string;
+      sentenceEmbeddings: string;
+      sentenceSimilarity: string;
       /** Answers 503 to everything, like a cold Endpoint. */
       cold: string;
       /** Accepts connections and never answers. */
@@ -34,9 +36,11 @@ const servers: http.Server[] = [];
 export default async function setup(project: TestProject) {
   await generateFixtures(MODELS_DIR);
   await writeBrokenModels(MODELS_DIR);
-  const [textClassification, featureExtraction] = await Promise.all([
+  const [textClassification, featureExtraction, sentenceEmbeddings, sentenceSimilarity] = await Promise.all([
     startServe('text-classification', CLASSIFIER),
     startServe('feature-extraction', ENCODER),
+    startServe('sentence-embeddings', ENCODER),
+    startServe('sentence-similarity', ENCODER),
   ]);
   const cold = await listen((req, res) => {
     if (req.method === 'OPTIONS') {
@@ -52,7 +56,15 @@ export default async function setup(project: TestProject) {
     } // otherwise: never answer
   });
   const down = await freePort();
-  project.provide('remote', { textClassification, featureExtraction, cold, hanging, down });
+  project.provide('remote', {
+    textClassification,
+    featureExtraction,
+    sentenceEmbeddings,
+    sentenceSimilarity,
+    cold,
+    hanging,
+    down,
+  });
 
   return async () => {
     for (const child of children) child.kill('SIGTERM');

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../src/index.js';
 import { CLASSIFIER, CLASSIFY_TEXT, EMBED_TEXT, ENCODER, LABELS, VARIED_TEXTS, norm } from './helpers.js';
+import { supportedTasks } from '../src/tasks/registry.js';
 
 const CLASSIFY_URL = 'https://classifier.example.endpoints.huggingface.cloud';
 const EMBED_URL = 'https://embedder.example.endpoints.huggingface.cloud';
@@ -103,7 +104,7 @@ describe('createLocalFetch errors', () => {
     ['a list with a non-string', () => post(JSON.stringify({ inputs: ['ok', null] })), /inputs\[1\] must be a string, got null/],
     ['a bad parameter', () => post(JSON.stringify({ inputs: 'x', parameters: { top_k: 0 } })), /parameters.top_k must be a positive integer, got 0/],
     ['an unknown parameter', () => post(JSON.stringify({ inputs: 'x', parameters: { topk: 2 } })), /Unknown parameter for text-classification: topk. Supported: top_k/],
-    ['an unknown task', () => post(JSON.stringify({ inputs: 'x' }), 'application/json', 'https://unknown-task.example/'), /Unknown task "not-a-task". Supported tasks: text-classification, feature-extraction/],
+    ['an unknown task', () => post(JSON.stringify({ inputs: 'x' }), 'application/json', 'https://unknown-task.example/'), new RegExp(`Unknown task "not-a-task". Supported tasks: ${supportedTasks.join(', ')}`)],
     ['a model that does not exist', () => post(JSON.stringify({ inputs: 'x' }), 'application/json', 'https://missing-model.example/'), /Model "local-endpoint\/no-such-model" could not be found/],
     ['an unsupported Content-Type', () => post('x', 'image/png'), /Unsupported Content-Type "image\/png". Supported: application\/json, text\/plain/],
   ])('%s gets 400 naming the problem, and the next request succeeds', async (_, send, message) => {

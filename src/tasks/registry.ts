@@ -5,9 +5,11 @@
 import type { TaskModule } from './types.js';
 import { textClassification } from './text-classification.js';
 import { featureExtraction } from './feature-extraction.js';
+import { sentenceEmbeddings } from './sentence-embeddings.js';
+import { sentenceSimilarity } from './sentence-similarity.js';
 import { badRequest } from '../errors.js';
 
-const modules: TaskModule<any, any>[] = [textClassification, featureExtraction];
+const modules: TaskModule<any, any>[] = [textClassification, featureExtraction, sentenceEmbeddings, sentenceSimilarity];
 
 const byName = new Map<string, TaskModule<any, any>>();
 for (const m of modules) {

@@ -1,28 +1,22 @@
 /**
  * text-classification: a string or a list of strings → labels with scores.
- * Endpoint answer: `[{label, score}]` for one string (a list per input for several, or when
- * `top_k` > 1). The official client wants `[[{label, score}…]]` and reads element 0.
+ * Endpoint answer (transformers' `top_k` semantics): `[{label, score}]` for one string with the
+ * default `top_k` of 1, one `{label, score}` per input for a list; all labels, or the best
+ * `top_k`, as a list (a list of lists for several inputs) when `top_k` is null or above 1.
+ * The official client wants `[[{label, score}…]]` and reads element 0.
  */
-import type { PipelineFn, TaskModule } from './types.js';
-import { checkKnownParameters, readParameters, readPositiveInteger, readTextInputs } from './parameters.js';
+import { textPipeline, type TaskModule } from './types.js';
+import { checkKnownParameters, readEnum, readParameters, readPositiveInteger, readTextInputs } from './parameters.js';
+import { applyScoreFunction, defaultScoreFunction, rankLabels, type LabelScore, type ScoreFunction } from './scores.js';
 
 export interface TextClassificationRequest {
   inputs: string | string[];
   /** Labels to return per input; null returns all of them. */
   topK: number | null;
+  functionToApply?: ScoreFunction;
 }
 
-interface Label {
-  label: string;
-  score: number;
-}
-
-const PARAMETERS = ['top_k'] as const;
-
-function labelCount(pipe: PipelineFn): number | undefined {
-  const id2label = pipe.model?.config?.id2label as Record<string, string> | undefined;
-  return id2label ? Object.keys(id2label).length : undefined;
-}
+const PARAMETERS = ['top_k', 'function_to_apply'] as const;
 
 export const textClassification: TaskModule<TextClassificationRequest> = {
   id: 'text-classification',
@@ -33,15 +27,22 @@ export const textClassification: TaskModule<TextClassificationRequest> = {
     const parameters = readParameters(payload.parameters);
     checkKnownParameters('text-classification', parameters, PARAMETERS);
     const topK = readPositiveInteger(parameters, 'top_k');
-    return { inputs: readTextInputs(payload.inputs), topK: topK === undefined ? 1 : topK };
+    return {
+      inputs: readTextInputs(payload.inputs),
+      topK: topK === undefined ? 1 : topK,
+      functionToApply: readEnum(parameters, 'function_to_apply', ['softmax', 'sigmoid', 'none'] as const),
+    };
   },
 
   async run(pipe, request) {
-    const labels = labelCount(pipe);
-    // transformers.js wants a number; "all labels" is the model's label count.
-    const top_k = request.topK === null ? (labels ?? 1) : Math.min(request.topK, labels ?? request.topK);
-    const raw = (await pipe(request.inputs, { top_k })) as Label[] | Label[][];
-    return normalise(raw, request, top_k);
+    const { tokenizer, model } = textPipeline(pipe);
+    const texts = typeof request.inputs === 'string' ? [request.inputs] : request.inputs;
+    const { logits } = await model(tokenizer(texts, { padding: true, truncation: true }));
+    const rows = logits!.tolist() as number[][];
+    const id2label = model.config.id2label as Record<string, string> | undefined;
+    const fn = request.functionToApply ?? defaultScoreFunction(model.config, rows[0]!.length);
+    const ranked = rows.map((row) => rankLabels(applyScoreFunction(row, fn), id2label));
+    return shapeLabels(ranked, request);
   },
 
   toClient(answer, request) {
@@ -51,15 +52,13 @@ export const textClassification: TaskModule<TextClassificationRequest> = {
   },
 };
 
-/** The Endpoint server's shape: transformers' `top_k` semantics, plain numbers. */
-function normalise(raw: Label[] | Label[][], request: TextClassificationRequest, topK: number): unknown {
-  const clean = (l: Label): Label => ({ label: l.label, score: Number(l.score) });
+/** The Endpoint server's shape for ranked labels, one list per input. Pure. */
+export function shapeLabels(ranked: LabelScore[][], request: Pick<TextClassificationRequest, 'inputs' | 'topK'>): unknown {
   const single = typeof request.inputs === 'string';
-  if (topK === 1) {
-    // transformers.js flattens to one {label, score} per input when it keeps one label.
-    const labels = (raw as Label[]).map(clean);
-    // With `top_k: null` (all labels) a multi-input answer is still one list per input.
-    return request.topK === null && !single ? labels.map((l) => [l]) : labels;
+  if (request.topK === 1) {
+    const best = ranked.map((labels) => labels[0]!);
+    return best; // one {label, score} per input: `[{…}]` for a single string
   }
-  return single ? (raw as Label[]).map(clean) : (raw as Label[][]).map((list) => list.map(clean));
+  const kept = ranked.map((labels) => (request.topK === null ? labels : labels.slice(0, request.topK)));
+  return single ? kept[0] : kept;
 }

@@ -41,3 +41,36 @@ export interface TaskModule<Request = unknown, Setup = unknown> {
   /** Turns the Endpoint server's answer into the official client's shape, where they differ. Pure. */
   toClient?(answer: unknown, request: Request): unknown;
 }
+
+/** A tensor as transformers.js returns it. */
+export interface TensorLike {
+  dims: number[];
+  data: ArrayLike<number>;
+  tolist(): unknown;
+}
+
+/** The tokenizer of a text pipeline. */
+export type TokenizerFn = ((
+  text: string | string[],
+  options?: { text_pair?: string | string[]; padding?: boolean; truncation?: boolean; add_special_tokens?: boolean },
+) => Record<string, TensorLike>) & {
+  model_max_length?: number;
+  mask_token?: string | null;
+  mask_token_id?: number | null;
+  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  convert_tokens_to_ids?(tokens: string[]): number[];
+  model: { tokens_to_ids: Map<string, number>; vocab: string[] };
+};
+
+/** A text pipeline opened up: its tokenizer and its model, for tasks that need the logits. */
+export interface TextPipeline {
+  tokenizer: TokenizerFn;
+  model: ((inputs: Record<string, TensorLike>) => Promise<Record<string, TensorLike>>) & {
+    config: Record<string, unknown>;
+  };
+}
+
+export function textPipeline(pipe: PipelineFn): TextPipeline {
+  return pipe as unknown as TextPipeline;
+}

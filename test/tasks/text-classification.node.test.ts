@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { textClassification } from '../../src/tasks/text-classification.js';
 import { getTask, supportedTasks } from '../../src/tasks/registry.js';
+import { shapeLabels } from '../../src/tasks/text-classification.js';
 
 describe('text-classification parse', () => {
   it('accepts a string or a list, and top_k (null meaning all labels)', () => {
-    expect(textClassification.parse({ inputs: 'hi' })).toEqual({ inputs: 'hi', topK: 1 });
-    expect(textClassification.parse({ inputs: ['a', 'b'], parameters: { top_k: 2 } })).toEqual({ inputs: ['a', 'b'], topK: 2 });
-    expect(textClassification.parse({ inputs: 'hi', parameters: { top_k: null } })).toEqual({ inputs: 'hi', topK: null });
+    expect(textClassification.parse({ inputs: 'hi' })).toEqual({ inputs: 'hi', topK: 1, functionToApply: undefined });
+    expect(textClassification.parse({ inputs: ['a', 'b'], parameters: { top_k: 2 } })).toMatchObject({ inputs: ['a', 'b'], topK: 2 });
+    expect(textClassification.parse({ inputs: 'hi', parameters: { top_k: null } })).toMatchObject({ inputs: 'hi', topK: null });
+    expect(textClassification.parse({ inputs: 'hi', parameters: { function_to_apply: 'none' } })).toEqual({ inputs: 'hi', topK: 1, functionToApply: 'none' });
   });
 
   it.each([
@@ -16,7 +18,8 @@ describe('text-classification parse', () => {
     [{ inputs: { text: 'a' } }, /got an object/],
     [{ inputs: 'a', parameters: { top_k: 1.5 } }, /parameters.top_k must be a positive integer, got 1.5/],
     [{ inputs: 'a', parameters: { top_k: '2' } }, /parameters.top_k must be a positive integer, got "2"/],
-    [{ inputs: 'a', parameters: { function_to_apply: 'softmax', foo: 1 } }, /Unknown parameters for text-classification: function_to_apply, foo. Supported: top_k./],
+    [{ inputs: 'a', parameters: { foo: 1, bar: 2 } }, /Unknown parameters for text-classification: foo, bar. Supported: top_k, function_to_apply./],
+    [{ inputs: 'a', parameters: { function_to_apply: 'relu' } }, /parameters.function_to_apply must be one of softmax, sigmoid, none, got "relu"/],
     [{ inputs: 'a', parameters: [1] }, /parameters must be an object, got an array/],
   ])('rejects %j with a 400 naming the field', (payload, message) => {
     expect(() => textClassification.parse(payload as never)).toThrow(message);
@@ -43,11 +46,25 @@ describe('text-classification toClient', () => {
   });
 });
 
+describe('text-classification shape (transformers top_k semantics)', () => {
+  const a = [{ label: 'x', score: 0.7 }, { label: 'y', score: 0.2 }, { label: 'z', score: 0.1 }];
+  const b = [{ label: 'y', score: 0.5 }, { label: 'x', score: 0.3 }, { label: 'z', score: 0.2 }];
+  it('top_k 1: one {label, score} per input', () => {
+    expect(shapeLabels([a], { inputs: 's', topK: 1 })).toEqual([a[0]]);
+    expect(shapeLabels([a, b], { inputs: ['s', 't'], topK: 1 })).toEqual([a[0], b[0]]);
+  });
+  it('top_k 2 or null: a list for one input, a list of lists for several', () => {
+    expect(shapeLabels([a], { inputs: 's', topK: 2 })).toEqual(a.slice(0, 2));
+    expect(shapeLabels([a], { inputs: 's', topK: null })).toEqual(a);
+    expect(shapeLabels([a, b], { inputs: ['s', 't'], topK: 2 })).toEqual([a.slice(0, 2), b.slice(0, 2)]);
+  });
+});
+
 describe('task registry', () => {
   it('finds tasks by id and alias, and names the supported ones for an unknown task', () => {
-    expect(supportedTasks).toEqual(['text-classification', 'feature-extraction']);
+    expect(supportedTasks).toEqual(['text-classification', 'feature-extraction', 'sentence-embeddings', 'sentence-similarity']);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
-    expect(() => getTask('ner')).toThrow('Unknown task "ner". Supported tasks: text-classification, feature-extraction.');
+    expect(() => getTask('ner')).toThrow(`Unknown task "ner". Supported tasks: ${supportedTasks.join(', ')}.`);
     expect(() => getTask(undefined)).toThrow(/Unknown task undefined/);
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { WorkerEngine, createLocalFetch, type ProgressEvent } from '../../src/index.js';
 import { CLASSIFIER, CLASSIFY_TEXT, CORRUPT, EMBED_TEXT, ENCODER, FP16_ONLY, OVERLONG, VARIED_TEXTS } from '../helpers.js';
+import { supportedTasks } from '../../src/tasks/registry.js';
 
 let engine: WorkerEngine;
 afterEach(() => engine?.terminate());
@@ -57,7 +58,7 @@ describe('WorkerEngine', () => {
     expect(status.crossOriginIsolated).toBe(true);
     expect(status.threads).toBe(Math.min(4, navigator.hardwareConcurrency));
     expect(status.threads).toBeGreaterThan(1); // multithreaded WASM
-    expect(status.tasks).toEqual(['text-classification', 'feature-extraction']);
+    expect(status.tasks).toEqual(supportedTasks);
   });
 
   it('recovers from a failed session load: the error is reported, the worker replaced, later loads work', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../worker/engine.js';
 import { nodeRuntime } from '../../worker/runtime-node.js';
 import { CLASSIFIER, CLASSIFY_TEXT, CORRUPT, EMBED_TEXT, ENCODER, LABELS, VARIED_TEXTS, norm } from '../helpers.js';
+import { supportedTasks } from '../../src/tasks/registry.js';
 
 const engine = new Engine(nodeRuntime(), { localModelPath: '.fixtures/models' });
 
@@ -19,6 +20,22 @@ describe('Engine in Node', () => {
     const vector = (embedding as { output: number[] }).output;
     expect(vector).toHaveLength(32);
     expect(norm(vector)).toBeCloseTo(1, 5);
+  });
+
+  it('text-classification honours function_to_apply: none gives logits, sigmoid gives independent scores', async () => {
+    const ask = async (parameters: Record<string, unknown>) =>
+      ((await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: CLASSIFY_TEXT, parameters: { top_k: null, ...parameters } })) as {
+        output: { label: string; score: number }[];
+      }).output;
+    const softmaxed = await ask({});
+    const logits = await ask({ function_to_apply: 'none' });
+    const sigmoids = await ask({ function_to_apply: 'sigmoid' });
+    expect(logits.map((l) => l.label)).toEqual(softmaxed.map((l) => l.label)); // same order
+    const exps = logits.map((l) => Math.exp(l.score));
+    const sum = exps.reduce((a, b) => a + b, 0);
+    logits.forEach((l, i) => expect(softmaxed[i]!.score).toBeCloseTo(exps[i]! / sum, 6));
+    logits.forEach((l, i) => expect(sigmoids[i]!.score).toBeCloseTo(1 / (1 + Math.exp(-l.score)), 6));
+    expect(sigmoids.reduce((a, b) => a + b.score, 0)).not.toBeCloseTo(1, 2);
   });
 
   it('answers pooling: none with unpadded token embeddings per input', async () => {
@@ -63,7 +80,7 @@ describe('Engine in Node', () => {
   it('reports its state, and frees a model on dispose', async () => {
     await engine.load({ task: 'text-classification', model: CLASSIFIER });
     const status = await engine.status();
-    expect(status).toMatchObject({ runtime: 'node', device: { device: 'cpu' }, tasks: ['text-classification', 'feature-extraction'] });
+    expect(status).toMatchObject({ runtime: 'node', device: { device: 'cpu' }, tasks: supportedTasks });
     expect(status.pipelines).toContainEqual({ task: 'text-classification', model: CLASSIFIER, device: 'cpu', state: 'ready', queued: 0 });
     await engine.dispose(CLASSIFIER);
     expect((await engine.status()).pipelines.some((p) => p.model === CLASSIFIER)).toBe(false);
