@@ -76,6 +76,14 @@ export class LocalEndpointClient {
     return this.hf('feature-extraction', 'client').featureExtraction(args, options);
   }
 
+  zeroShotClassification(args: Args<'zeroShotClassification'>, options?: CallOptions): Promise<Answer<'zeroShotClassification'>> {
+    return this.hf('zero-shot-classification', 'client').zeroShotClassification(args, options);
+  }
+
+  fillMask(args: Args<'fillMask'>, options?: CallOptions): Promise<Answer<'fillMask'>> {
+    return this.hf('fill-mask', 'client').fillMask(args, options);
+  }
+
   sentenceSimilarity(args: Args<'sentenceSimilarity'>, options?: CallOptions): Promise<Answer<'sentenceSimilarity'>> {
     return this.hf('sentence-similarity', 'client').sentenceSimilarity(args, options);
   }

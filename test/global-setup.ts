@@ -15,11 +15,7 @@ export const ENCODER = 'local-endpoint/tiny-bert-encoder';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    remote: {
-      textClassification: string;
-      featureExtraction: string;
-      sentenceEmbeddings: string;
-      sentenceSimilarity: string;
+    remote: Record<keyof typeof SERVED, string> & {
       /** Answers 503 to everything, like a cold Endpoint. */
       cold: string;
       /** Accepts connections and never answers. */
@@ -30,18 +26,25 @@ declare module 'vitest' {
   }
 }
 
+/** The Node-served Endpoints the tests use as the remote side, one process each. */
+const SERVED = {
+  textClassification: ['text-classification', CLASSIFIER],
+  featureExtraction: ['feature-extraction', ENCODER],
+  sentenceEmbeddings: ['sentence-embeddings', ENCODER],
+  sentenceSimilarity: ['sentence-similarity', ENCODER],
+  zeroShotClassification: ['zero-shot-classification', 'local-endpoint/tiny-bert-nli'],
+  fillMask: ['fill-mask', 'local-endpoint/tiny-bert-mlm'],
+  ranking: ['ranking', 'local-endpoint/tiny-bert-cross-encoder'],
+} as const;
+
 const children: ChildProcess[] = [];
 const servers: http.Server[] = [];
 
 export default async function setup(project: TestProject) {
   await generateFixtures(MODELS_DIR);
   await writeBrokenModels(MODELS_DIR);
-  const [textClassification, featureExtraction, sentenceEmbeddings, sentenceSimilarity] = await Promise.all([
-    startServe('text-classification', CLASSIFIER),
-    startServe('feature-extraction', ENCODER),
-    startServe('sentence-embeddings', ENCODER),
-    startServe('sentence-similarity', ENCODER),
-  ]);
+  const urls = await Promise.all(Object.values(SERVED).map(([task, model]) => startServe(task, model)));
+  const served = Object.fromEntries(Object.keys(SERVED).map((name, i) => [name, urls[i]!])) as Record<keyof typeof SERVED, string>;
   const cold = await listen((req, res) => {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' }).end();
@@ -57,10 +60,7 @@ export default async function setup(project: TestProject) {
   });
   const down = await freePort();
   project.provide('remote', {
-    textClassification,
-    featureExtraction,
-    sentenceEmbeddings,
-    sentenceSimilarity,
+    ...served,
     cold,
     hanging,
     down,

@@ -34,3 +34,16 @@ function expectSameLength(a: unknown[], b: unknown[]) {
 export function byLabel(list: { label: string; score: number }[]): Record<string, number> {
   return Object.fromEntries(list.map((x) => [x.label, x.score]));
 }
+
+export const NLI = 'local-endpoint/tiny-bert-nli';
+export const MULTILABEL = 'local-endpoint/tiny-bert-multilabel';
+export const MLM = 'local-endpoint/tiny-bert-mlm';
+export const CROSS_ENCODER = 'local-endpoint/tiny-bert-cross-encoder';
+
+/** zero-shot-classification's payload in the Endpoint server's own test suite. */
+export const ZERO_SHOT_TEXT =
+  'Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed!';
+export const ZERO_SHOT_LABELS = ['refund', 'legal', 'faq'];
+export const MASK_TEXT = 'The capital of France is [MASK].';
+export const RANK_QUERY = 'what is the capital of germany';
+export const RANK_TEXTS = ['berlin is the capital of germany', 'i love this movie', 'a good day in the city'];

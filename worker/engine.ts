@@ -252,9 +252,13 @@ export class Engine {
     } catch (err) {
       throw loadError(key.model, err);
     }
-    const setup = task.setup
-      ? await task.setup({ pipe, readJSON: (path) => this.readJSON(key.model, path) })
-      : undefined;
+    let setup: unknown;
+    try {
+      setup = await task.setup?.({ pipe, readJSON: (path) => this.readJSON(key.model, path) });
+    } catch (err) {
+      await pipe.dispose?.(); // the task cannot use this model: free it
+      throw err;
+    }
     report({ status: 'ready', task: key.task, model: key.model });
     return { pipe, setup };
   }

@@ -7,9 +7,20 @@ import { textClassification } from './text-classification.js';
 import { featureExtraction } from './feature-extraction.js';
 import { sentenceEmbeddings } from './sentence-embeddings.js';
 import { sentenceSimilarity } from './sentence-similarity.js';
+import { zeroShotClassification } from './zero-shot-classification.js';
+import { fillMask } from './fill-mask.js';
+import { ranking } from './ranking.js';
 import { badRequest } from '../errors.js';
 
-const modules: TaskModule<any, any>[] = [textClassification, featureExtraction, sentenceEmbeddings, sentenceSimilarity];
+const modules: TaskModule<any, any>[] = [
+  textClassification,
+  zeroShotClassification,
+  fillMask,
+  featureExtraction,
+  sentenceEmbeddings,
+  sentenceSimilarity,
+  ranking,
+];
 
 const byName = new Map<string, TaskModule<any, any>>();
 for (const m of modules) {

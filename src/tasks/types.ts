@@ -59,8 +59,6 @@ export type TokenizerFn = ((
   mask_token_id?: number | null;
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
   decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
-  convert_tokens_to_ids?(tokens: string[]): number[];
-  model: { tokens_to_ids: Map<string, number>; vocab: string[] };
 };
 
 /** A text pipeline opened up: its tokenizer and its model, for tasks that need the logits. */

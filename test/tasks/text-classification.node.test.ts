@@ -62,7 +62,15 @@ describe('text-classification shape (transformers top_k semantics)', () => {
 
 describe('task registry', () => {
   it('finds tasks by id and alias, and names the supported ones for an unknown task', () => {
-    expect(supportedTasks).toEqual(['text-classification', 'feature-extraction', 'sentence-embeddings', 'sentence-similarity']);
+    expect(supportedTasks).toEqual([
+      'text-classification',
+      'zero-shot-classification',
+      'fill-mask',
+      'feature-extraction',
+      'sentence-embeddings',
+      'sentence-similarity',
+      'ranking',
+    ]);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
     expect(() => getTask('ner')).toThrow(`Unknown task "ner". Supported tasks: ${supportedTasks.join(', ')}.`);
     expect(() => getTask(undefined)).toThrow(/Unknown task undefined/);
