@@ -80,6 +80,14 @@ export class LocalEndpointClient {
     return this.hf('zero-shot-classification', 'client').zeroShotClassification(args, options);
   }
 
+  tokenClassification(args: Args<'tokenClassification'>, options?: CallOptions): Promise<Answer<'tokenClassification'>> {
+    return this.hf('token-classification', 'client').tokenClassification(args, options);
+  }
+
+  questionAnswering(args: Args<'questionAnswering'>, options?: CallOptions): Promise<Answer<'questionAnswering'>> {
+    return this.hf('question-answering', 'client').questionAnswering(args, options);
+  }
+
   fillMask(args: Args<'fillMask'>, options?: CallOptions): Promise<Answer<'fillMask'>> {
     return this.hf('fill-mask', 'client').fillMask(args, options);
   }

@@ -5,7 +5,7 @@
  */
 import { toErrorValue } from './errors.js';
 import { getTask } from './tasks/registry.js';
-import type { Dialect } from './tasks/types.js';
+import type { Dialect, EndpointPayload } from './tasks/types.js';
 import { readPayload } from './wire/body.js';
 import { detectDialect } from './wire/dialect.js';
 import type { EngineLike, EngineResult, ProgressEvent } from './transport/engine-like.js';
@@ -59,13 +59,13 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
     const { endpoint } = match;
     try {
       const task = getTask(endpoint.task);
-      const payload = await readPayload(request, url);
+      const dialect = detectDialect(headers, options.dialect);
+      const payload = withClientDefaults(await readPayload(request, url), dialect, task.clientParameters);
       const result = await options.engine.infer(
         { ...endpoint, inputs: payload.inputs, parameters: payload.parameters },
         options.onProgress,
       );
       if (!result.ok) return errorResponse(result.status, result.error);
-      const dialect = detectDialect(headers, options.dialect);
       // The answer is shaped again from the same request: parse is pure and cheap.
       const answer =
         dialect === 'client' && task.toClient ? task.toClient(result.output, task.parse(payload)) : result.output;
@@ -75,6 +75,12 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
       return errorResponse(status, error);
     }
   };
+}
+
+/** The client's reader needs some parameters (see TaskModule.clientParameters); the caller's win. */
+function withClientDefaults(payload: EndpointPayload, dialect: Dialect, defaults?: Readonly<Record<string, unknown>>): EndpointPayload {
+  if (dialect !== 'client' || !defaults) return payload;
+  return { ...payload, parameters: { ...defaults, ...payload.parameters } };
 }
 
 function jsonResponse(answer: unknown, result: Extract<EngineResult, { ok: true }>): Response {

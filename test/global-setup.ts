@@ -35,6 +35,8 @@ const SERVED = {
   zeroShotClassification: ['zero-shot-classification', 'local-endpoint/tiny-bert-nli'],
   fillMask: ['fill-mask', 'local-endpoint/tiny-bert-mlm'],
   ranking: ['ranking', 'local-endpoint/tiny-bert-cross-encoder'],
+  tokenClassification: ['token-classification', 'local-endpoint/tiny-roberta-ner'],
+  questionAnswering: ['question-answering', 'local-endpoint/tiny-bert-qa'],
 } as const;
 
 const children: ChildProcess[] = [];

@@ -47,3 +47,16 @@ export const ZERO_SHOT_LABELS = ['refund', 'legal', 'faq'];
 export const MASK_TEXT = 'The capital of France is [MASK].';
 export const RANK_QUERY = 'what is the capital of germany';
 export const RANK_TEXTS = ['berlin is the capital of germany', 'i love this movie', 'a good day in the city'];
+export const NER = 'local-endpoint/tiny-bert-ner';
+export const QA = 'local-endpoint/tiny-bert-qa';
+export const ROBERTA_NER = 'local-endpoint/tiny-roberta-ner';
+export const ROBERTA_QA = 'local-endpoint/tiny-roberta-qa';
+
+/** Texts whose offsets are easy to get wrong: accents, punctuation, repeats, emoji, spacing. */
+export const TRICKY_TEXTS = [
+  'My name is Wolfgang and I live in Berlin',
+  'Héllo, Wolfgang! I live in Berlin 🙂',
+  'Berlin, Berlin, berlin... and BERLIN again!',
+  'Zoë  and  Renée live in Malmö 👩‍👩‍👧 (really).',
+  'a-b c’d "quoted" end.',
+];

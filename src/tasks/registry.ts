@@ -10,11 +10,15 @@ import { sentenceSimilarity } from './sentence-similarity.js';
 import { zeroShotClassification } from './zero-shot-classification.js';
 import { fillMask } from './fill-mask.js';
 import { ranking } from './ranking.js';
+import { tokenClassification } from './token-classification.js';
+import { questionAnswering } from './question-answering.js';
 import { badRequest } from '../errors.js';
 
 const modules: TaskModule<any, any>[] = [
   textClassification,
   zeroShotClassification,
+  tokenClassification,
+  questionAnswering,
   fillMask,
   featureExtraction,
   sentenceEmbeddings,

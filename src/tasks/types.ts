@@ -40,6 +40,11 @@ export interface TaskModule<Request = unknown, Setup = unknown> {
   run(pipe: PipelineFn, request: Request, setup: Setup): Promise<unknown>;
   /** Turns the Endpoint server's answer into the official client's shape, where they differ. Pure. */
   toClient?(answer: unknown, request: Request): unknown;
+  /**
+   * Parameters the official client's reader needs, used when its request does not set them
+   * (token-classification: the client requires aggregated `entity_group` entities).
+   */
+  readonly clientParameters?: Readonly<Record<string, unknown>>;
 }
 
 /** A tensor as transformers.js returns it. */

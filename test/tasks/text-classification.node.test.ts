@@ -65,6 +65,8 @@ describe('task registry', () => {
     expect(supportedTasks).toEqual([
       'text-classification',
       'zero-shot-classification',
+      'token-classification',
+      'question-answering',
       'fill-mask',
       'feature-extraction',
       'sentence-embeddings',
@@ -72,7 +74,8 @@ describe('task registry', () => {
       'ranking',
     ]);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
-    expect(() => getTask('ner')).toThrow(`Unknown task "ner". Supported tasks: ${supportedTasks.join(', ')}.`);
+    expect(() => getTask('summarisation')).toThrow(`Unknown task "summarisation". Supported tasks: ${supportedTasks.join(', ')}.`);
+    expect(getTask('ner').id).toBe('token-classification');
     expect(() => getTask(undefined)).toThrow(/Unknown task undefined/);
   });
 });
