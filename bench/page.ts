@@ -30,6 +30,17 @@ export interface Row {
   n: number;
 }
 
+export interface BatchingResult {
+  name: string;
+  requests: number;
+  tokens: number;
+  rounds: number;
+  /** Medians of the wall time for all the requests, in ms. */
+  oneByOne: number;
+  batched: number;
+  meanBatchSize: number;
+}
+
 export interface ConfigResult {
   config: Config;
   tokens: number;
@@ -97,6 +108,61 @@ function quantile(values: number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
+/** A short sentence, as a search box or a chat message sends. */
+const SENTENCE = 'I love this movie and the great city of berlin';
+const BATCH_REQUESTS = 64;
+
+/** 64 concurrent single-sentence requests, batched against one by one, alternating per round. */
+async function runBatching(
+  name: string,
+  device: 'wasm' | 'webgpu',
+  threads: number,
+  rounds: number,
+  text = SENTENCE,
+): Promise<BatchingResult> {
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  const remote = Comlink.wrap<BenchWorker>(worker);
+  const engine = remote.engine as unknown as Comlink.Remote<Engine>;
+  await engine.configure({ localModelPath: '/models/', numThreads: threads });
+  const request = { task: 'feature-extraction', model: MODEL, inputs: text, device };
+  const loaded = await engine.load(request);
+  if (!loaded.ok) throw new Error(loaded.error);
+  await remote.loadDirect(MODEL, device);
+  const tokens = await remote.tokens(text);
+
+  const burst = async (batching: 'on' | 'off') => {
+    await engine.configure({ batching });
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: BATCH_REQUESTS }, () => engine.infer(request)));
+    const ms = performance.now() - t0;
+    if (!results.every((r) => r.ok)) throw new Error('a batching request failed');
+    const sizes = results.map((r) => (r as { batchSize: number }).batchSize);
+    return { ms, meanBatch: sizes.reduce((a, b) => a + b, 0) / sizes.length };
+  };
+  await burst('on'); // warm-up of both paths
+  await burst('off');
+  const off: number[] = [];
+  const on: number[] = [];
+  const batchSizes: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of round % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+      const { ms, meanBatch } = await burst(mode);
+      (mode === 'on' ? on : off).push(ms);
+      if (mode === 'on') batchSizes.push(meanBatch);
+    }
+  }
+  worker.terminate();
+  return {
+    name,
+    requests: BATCH_REQUESTS,
+    tokens,
+    rounds,
+    oneByOne: quantile(off, 0.5),
+    batched: quantile(on, 0.5),
+    meanBatchSize: batchSizes.reduce((a, b) => a + b, 0) / batchSizes.length,
+  };
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
   const rounds = Number(params.get('rounds') ?? 40);
@@ -111,7 +177,16 @@ async function main() {
   const only = params.get('only')?.toLowerCase();
   const results: ConfigResult[] = [];
   for (const config of configs) if (!only || config.name.toLowerCase().includes(only)) results.push(await runConfig(config));
-  (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results };
+  const batching: BatchingResult[] = [];
+  if (!only || 'batching'.includes(only) || only.includes('batch')) {
+    const wasmRounds = Math.max(3, Math.round(rounds / 8));
+    batching.push(await runBatching('WASM, 2 threads', 'wasm', 2, wasmRounds));
+    batching.push(await runBatching('WASM, 1 thread', 'wasm', 1, wasmRounds));
+    // Long inputs, where compute dominates: does batching still pay on WASM?
+    batching.push(await runBatching('WASM, 2 threads, long inputs', 'wasm', 2, wasmRounds, TEXT));
+    if (params.get('webgpu') !== '0') batching.push(await runBatching('WebGPU (SwiftShader)', 'webgpu', 2, 2));
+  }
+  (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results, batching };
   document.getElementById('out')!.textContent = JSON.stringify(results, null, 2);
 }
 

@@ -9,7 +9,7 @@ import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { generateFixtures } from '../test/fixtures/generate.js';
 import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from '../build/vite-plugins.js';
-import type { ConfigResult } from './page.js';
+import type { BatchingResult, ConfigResult } from './page.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,9 +50,11 @@ try {
     error?: string;
     crossOriginIsolated: boolean;
     results: ConfigResult[];
+    batching: BatchingResult[];
   };
   if (out.error) throw new Error(out.error);
   print(out.results, out.crossOriginIsolated);
+  printBatching(out.batching);
 } finally {
   await browser.close();
   await server.close();
@@ -74,6 +76,19 @@ function print(results: ConfigResult[], isolated: boolean) {
         `official client + local fetch ÷ pipeline in the worker: ${(client! / inWorker!).toFixed(3)}×\n`,
     );
   }
+}
+
+function printBatching(results: BatchingResult[]) {
+  if (!results.length) return;
+  console.log(`### Dynamic batching — ${results[0]!.requests} concurrent requests, wall time for all, median ms\n`);
+  console.log('| device | tokens per request | one by one | batched | mean batch size | speed-up |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    console.log(
+      `| ${r.name} (${r.rounds} rounds) | ${r.tokens} | ${fmt(r.oneByOne)} | ${fmt(r.batched)} | ${r.meanBatchSize.toFixed(1)} | **${(r.oneByOne / r.batched).toFixed(2)}×** |`,
+    );
+  }
+  console.log('');
 }
 
 function fmt(ms: number): string {

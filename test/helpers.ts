@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+
 /** Names and inputs shared by the tests. The texts are the Endpoint's own test payloads. */
 export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';
 export const ENCODER = 'local-endpoint/tiny-bert-encoder';
@@ -60,3 +62,14 @@ export const TRICKY_TEXTS = [
   'Zoë  and  Renée live in Malmö 👩‍👩‍👧 (really).',
   'a-b c’d "quoted" end.',
 ];
+
+/**
+ * An expectation that matches `value` with every number to within 1e-5: a padded batch and a
+ * single run of the same input differ in the last float digits.
+ */
+export function deepCloseTo(value: unknown): unknown {
+  if (typeof value === 'number') return expect.closeTo(value, 5);
+  if (Array.isArray(value)) return value.map(deepCloseTo);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepCloseTo(v)]));
+  return value;
+}

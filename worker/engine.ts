@@ -11,6 +11,7 @@ import { getTask, supportedTasks } from '../src/tasks/registry.js';
 import type { PipelineFn, TaskModule } from '../src/tasks/types.js';
 import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent, type ProgressListener } from './pipeline-cache.js';
 import { SerialQueues } from './queue.js';
+import { BatchFailed, Batcher } from './batcher.js';
 import type { Device, DeviceChoice, DevicePreference, EngineOptions, EngineRuntime } from './runtime.js';
 
 export type { ProgressEvent } from './pipeline-cache.js';
@@ -24,6 +25,8 @@ export interface EngineRequest {
   device?: DevicePreference;
   /** transformers.js dtype (`fp32`, `fp16`, `q8`, …); the model's default when absent. */
   dtype?: string;
+  /** Run alone, never in a batch (set when a batch it was in failed). */
+  noBatch?: boolean;
 }
 
 export interface EngineAnswer {
@@ -39,6 +42,8 @@ export interface EngineAnswer {
   /** From arrival to the start of the run (model load and queue), and the run itself, in ms. */
   waitMs: number;
   computeMs: number;
+  /** How many requests shared the call that answered this one (dynamic batching). */
+  batchSize: number;
 }
 
 export interface EngineFailure {
@@ -53,6 +58,8 @@ export interface EngineFailure {
   retry?: boolean;
   /** Set when WebGPU failed for this model: the fresh worker should run it on WASM. */
   webgpuFailure?: { model: string; reason: string };
+  /** A batch this request was in failed: send it again alone. */
+  noBatch?: boolean;
 }
 
 export type EngineResult = EngineAnswer | EngineFailure;
@@ -77,6 +84,7 @@ export interface EngineStatus {
   pipelines: PipelineStatus[];
   /** Set once a failed ONNX session has poisoned this worker. */
   poisoned?: string;
+  batching: 'auto' | 'on' | 'off';
 }
 
 interface Loaded {
@@ -87,6 +95,7 @@ interface Loaded {
 export class Engine {
   private readonly pipelines = new PipelineCache<Loaded>();
   private readonly queues = new SerialQueues();
+  private readonly batchers = new Map<string, Batcher<unknown, unknown>>();
   private options: EngineOptions = {};
   private configured: Promise<void>;
   private poisoned: string | undefined;
@@ -124,6 +133,7 @@ export class Engine {
         queued: this.queues.depth(this.queueKey(key)),
       })),
       ...(this.poisoned ? { poisoned: this.poisoned } : {}),
+      batching: this.options.batching ?? 'auto',
     };
   }
 
@@ -136,12 +146,20 @@ export class Engine {
       const task = getTask(request.task);
       const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters });
       const { key, loaded, fallback } = await this.acquire(task, request, onProgress);
+      const batchKey = task.batch && !request.noBatch ? task.batch.key(parsed, loaded.setup) : null;
+      const tokens = batchKey !== null ? task.batch!.tokens(loaded.pipe, parsed) : 0;
       let started = 0;
-      const output = await this.queues.run(this.queueKey(key), async () => {
-        if (this.poisoned) throw new PoisonedWorker();
-        started = now();
-        return task.run(loaded.pipe, parsed, loaded.setup);
-      });
+      let output: unknown;
+      let batchSize = 1;
+      if (batchKey !== null && this.batchingOn(key.device, tokens)) {
+        ({ output, batchSize, started } = await this.batcher(task, key, loaded).submit(parsed, batchKey, tokens));
+      } else {
+        output = await this.queues.run(this.queueKey(key), async () => {
+          if (this.poisoned) throw new PoisonedWorker();
+          started = now();
+          return task.run(loaded.pipe, parsed, loaded.setup);
+        });
+      }
       const done = now();
       return {
         ok: true,
@@ -153,6 +171,7 @@ export class Engine {
         ...(fallback ? { fallback } : {}),
         waitMs: started - received,
         computeMs: done - started,
+        batchSize,
       };
     } catch (err) {
       return this.failure(err);
@@ -170,7 +189,7 @@ export class Engine {
       const task = getTask(request.task);
       const { key, fallback } = await this.acquire(task, request, onProgress);
       return { ok: true, output: null, task: task.id, model: key.model, device: key.device as Device,
-        ...(key.dtype ? { dtype: key.dtype } : {}), ...(fallback ? { fallback } : {}), waitMs: 0, computeMs: 0 };
+        ...(key.dtype ? { dtype: key.dtype } : {}), ...(fallback ? { fallback } : {}), waitMs: 0, computeMs: 0, batchSize: 0 };
     } catch (err) {
       return this.failure(err);
     }
@@ -179,7 +198,34 @@ export class Engine {
   /** Frees the pipelines of a model (all of them when no model is given). */
   async dispose(model?: string): Promise<void> {
     const taken = this.pipelines.take((k) => model === undefined || k.model === model);
+    for (const id of [...this.batchers.keys()]) if (model === undefined || JSON.parse(id)[1] === model) this.batchers.delete(id);
     await Promise.all(taken.map((p) => p.then((l) => l.pipe.dispose?.(), () => undefined)));
+  }
+
+  // -- batching -----------------------------------------------------------------------------
+
+  /** `auto`: always on WebGPU; on WASM and the CPU only for short requests, where it pays. */
+  private batchingOn(device: string, tokens: number): boolean {
+    const policy = this.options.batching ?? 'auto';
+    if (policy !== 'auto') return policy === 'on';
+    return device === 'webgpu' || tokens <= (this.options.shortRequestTokens ?? 64);
+  }
+
+  private batcher(task: TaskModule, key: PipelineKey, loaded: Loaded): Batcher<unknown, unknown> {
+    const id = keyOf(key);
+    let batcher = this.batchers.get(id);
+    if (!batcher) {
+      batcher = new Batcher(task.batch!, loaded.pipe, loaded.setup, {
+        enqueue: (work) => this.queues.run(this.queueKey(key), work),
+        maxTokens: this.options.maxBatchTokens ?? 8192,
+        rerunAlone: !this.runtime.sharedOrtChain,
+        beforeRun: () => {
+          if (this.poisoned) throw new PoisonedWorker();
+        },
+      });
+      this.batchers.set(id, batcher);
+    }
+    return batcher;
   }
 
   // -- loading ------------------------------------------------------------------------------
@@ -289,6 +335,12 @@ export class Engine {
   // -- failures -----------------------------------------------------------------------------
 
   private failure(err: unknown): EngineFailure {
+    if (err instanceof BatchFailed) {
+      // A batch poisoned the worker, and which request was at fault is unknown: every request of
+      // the batch goes again, alone, to a fresh worker.
+      this.failureSeen = false;
+      return { ...this.retryElsewhere(), noBatch: !(err.cause instanceof PoisonedWorker) };
+    }
     if (err instanceof PoisonedWorker) {
       this.failureSeen = false;
       return err.webgpuFailure ? { ...this.retryElsewhere(), webgpuFailure: err.webgpuFailure } : this.retryElsewhere();

@@ -24,6 +24,17 @@ export interface EngineOptions {
   numThreads?: number;
   /** Models whose WebGPU session failed in an earlier worker: `auto` runs them on WASM. */
   webgpuFailures?: Record<string, string>;
+  /**
+   * Dynamic batching of waiting requests. `auto` (the default) batches everything on WebGPU; on
+   * WASM and the CPU it batches short requests (up to `shortRequestTokens`), where the cost of
+   * each call dominates, and runs long ones alone, where compute dominates and batching measured
+   * no gain (see the README's benchmark).
+   */
+  batching?: 'auto' | 'on' | 'off';
+  /** `auto` on WASM and the CPU: the largest request (in padded tokens) still batched. Default 64. */
+  shortRequestTokens?: number;
+  /** The most tokens (padded) one batched call may hold. Default 8192. */
+  maxBatchTokens?: number;
 }
 
 export interface EngineRuntime {

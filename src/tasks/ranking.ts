@@ -10,6 +10,8 @@ import { textPipeline, type ModelContext, type TaskModule } from './types.js';
 import { checkKnownParameters, readBoolean, readParameters } from './parameters.js';
 import { sigmoid } from './scores.js';
 import { badRequest, describeType } from '../errors.js';
+import { splitRows } from './batch-texts.js';
+import type { PipelineFn } from './types.js';
 
 export type RankingRequest =
   | { kind: 'pairs'; pairs: [string, string][]; rawScores: boolean }
@@ -45,17 +47,40 @@ export const ranking: TaskModule<RankingRequest, void> = {
   setup: checkOneLabel,
 
   async run(pipe, request) {
-    const pairs = request.kind === 'pairs' ? request.pairs : request.texts.map((t) => [request.query, t] as [string, string]);
-    const { tokenizer, model } = textPipeline(pipe);
-    const encoded = tokenizer(pairs.map((p) => p[0]), { text_pair: pairs.map((p) => p[1]), padding: true, truncation: true });
-    const { logits } = await model(encoded);
-    const scores = Array.from(logits!.data, (x) => (request.rawScores ? Number(x) : sigmoid(Number(x))));
+    return (await rank(pipe, [request]))[0];
+  },
+
+  batch: {
+    key: () => '',
+    tokens(pipe, request) {
+      const pairs = pairsOf(request);
+      const { tokenizer } = textPipeline(pipe);
+      const longest = Math.max(...pairs.map(([a, b]) => tokenizer.encode(a).length + tokenizer.encode(b).length));
+      return Math.min(longest, tokenizer.model_max_length ?? Infinity) * pairs.length;
+    },
+    run: rank,
+  },
+};
+
+function pairsOf(request: RankingRequest): [string, string][] {
+  return request.kind === 'pairs' ? request.pairs : request.texts.map((t) => [request.query, t] as [string, string]);
+}
+
+/** One model call for the pairs of all the requests; each request's answer. */
+async function rank(pipe: PipelineFn, requests: RankingRequest[]): Promise<unknown[]> {
+  const pairs = requests.flatMap(pairsOf);
+  const { tokenizer, model } = textPipeline(pipe);
+  const encoded = tokenizer(pairs.map((p) => p[0]), { text_pair: pairs.map((p) => p[1]), padding: true, truncation: true });
+  const { logits } = await model(encoded);
+  const perRequest = splitRows(Array.from(logits!.data, Number), requests.map((r) => pairsOf(r).length));
+  return requests.map((request, i) => {
+    const scores = perRequest[i]!.map((x) => (request.rawScores ? x : sigmoid(x)));
     if (request.kind === 'pairs') return { scores };
     return scores
       .map((score, index) => ({ index, score, ...(request.returnDocuments ? { text: request.texts[index] } : {}) }))
       .sort((a, b) => b.score - a.score);
-  },
-};
+  });
+}
 
 function readPairs(inputs: unknown[]): [string, string][] {
   if (inputs.length === 0) throw badRequest('inputs must not be an empty list.');

@@ -35,4 +35,13 @@ export const sentenceEmbeddings: TaskModule<FeatureExtractionRequest, EmbeddingD
   async run(pipe, request, defaults) {
     return { embeddings: await featureExtraction.run(pipe, request, defaults) };
   },
+
+  batch: {
+    key: (request, defaults) => featureExtraction.batch!.key(request, defaults),
+    tokens: (pipe, request) => featureExtraction.batch!.tokens(pipe, request),
+    async run(pipe, requests, defaults) {
+      const answers = await featureExtraction.batch!.run(pipe, requests, defaults);
+      return answers.map((embeddings) => ({ embeddings }));
+    },
+  },
 };

@@ -38,7 +38,7 @@ export const sentenceSimilarity: TaskModule<SentenceSimilarityRequest, Embedding
   async run(pipe, request, defaults) {
     const vectors = (await featureExtraction.run(
       pipe,
-      { inputs: [request.source, ...request.sentences], pooling: defaults.pooling, normalize: true, truncate: true },
+      { inputs: [request.source, ...request.sentences], pooling: defaults.pooling, normalize: true, truncate: true, truncationDirection: 'right' },
       defaults,
     )) as number[][];
     const [source, ...others] = vectors;

@@ -8,6 +8,8 @@
 import { textPipeline, type TaskModule } from './types.js';
 import { checkKnownParameters, readEnum, readParameters, readPositiveInteger, readTextInputs } from './parameters.js';
 import { applyScoreFunction, defaultScoreFunction, rankLabels, type LabelScore, type ScoreFunction } from './scores.js';
+import { paddedTokens, splitRows, textsOf } from './batch-texts.js';
+import type { PipelineFn } from './types.js';
 
 export interface TextClassificationRequest {
   inputs: string | string[];
@@ -35,14 +37,13 @@ export const textClassification: TaskModule<TextClassificationRequest> = {
   },
 
   async run(pipe, request) {
-    const { tokenizer, model } = textPipeline(pipe);
-    const texts = typeof request.inputs === 'string' ? [request.inputs] : request.inputs;
-    const { logits } = await model(tokenizer(texts, { padding: true, truncation: true }));
-    const rows = logits!.tolist() as number[][];
-    const id2label = model.config.id2label as Record<string, string> | undefined;
-    const fn = request.functionToApply ?? defaultScoreFunction(model.config, rows[0]!.length);
-    const ranked = rows.map((row) => rankLabels(applyScoreFunction(row, fn), id2label));
-    return shapeLabels(ranked, request);
+    return (await classify(pipe, [request]))[0];
+  },
+
+  batch: {
+    key: () => '', // every request can share a call: scoring happens per row
+    tokens: (pipe, request) => paddedTokens(pipe, textsOf(request.inputs)),
+    run: classify,
   },
 
   toClient(answer, request) {
@@ -51,6 +52,21 @@ export const textClassification: TaskModule<TextClassificationRequest> = {
     return (answer as unknown[]).map((perInput) => (Array.isArray(perInput) ? perInput : [perInput]));
   },
 };
+
+/** One model call for the texts of all the requests; each request's answer. */
+async function classify(pipe: PipelineFn, requests: TextClassificationRequest[]): Promise<unknown[]> {
+  const { tokenizer, model } = textPipeline(pipe);
+  const texts = requests.flatMap((r) => textsOf(r.inputs));
+  const { logits } = await model(tokenizer(texts as string[], { padding: true, truncation: true }));
+  const rows = logits!.tolist() as number[][];
+  const id2label = model.config.id2label as Record<string, string> | undefined;
+  const perRequest = splitRows(rows, requests.map((r) => textsOf(r.inputs).length));
+  return requests.map((request, i) => {
+    const fn = request.functionToApply ?? defaultScoreFunction(model.config, rows[0]!.length);
+    const ranked = perRequest[i]!.map((row) => rankLabels(applyScoreFunction(row, fn), id2label));
+    return shapeLabels(ranked, request);
+  });
+}
 
 /** The Endpoint server's shape for ranked labels, one list per input. Pure. */
 export function shapeLabels(ranked: LabelScore[][], request: Pick<TextClassificationRequest, 'inputs' | 'topK'>): unknown {

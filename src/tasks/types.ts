@@ -40,11 +40,23 @@ export interface TaskModule<Request = unknown, Setup = unknown> {
   run(pipe: PipelineFn, request: Request, setup: Setup): Promise<unknown>;
   /** Turns the Endpoint server's answer into the official client's shape, where they differ. Pure. */
   toClient?(answer: unknown, request: Request): unknown;
+  /** How several waiting requests run as one call (dynamic batching), for tasks that can. */
+  readonly batch?: Batching<Request, Setup>;
   /**
    * Parameters the official client's reader needs, used when its request does not set them
    * (token-classification: the client requires aggregated `entity_group` entities).
    */
   readonly clientParameters?: Readonly<Record<string, unknown>>;
+}
+
+/** Dynamic batching of one task: which requests can share a call, their size, and the call. */
+export interface Batching<Request, Setup> {
+  /** Requests with the same key can share one call; null when this one must run alone. */
+  key(request: Request, setup: Setup): string | null;
+  /** The tokens this request adds to a batch. */
+  tokens(pipe: PipelineFn, request: Request): number;
+  /** Runs the requests as one call and gives each its own answer, in order. */
+  run(pipe: PipelineFn, requests: Request[], setup: Setup): Promise<unknown[]>;
 }
 
 /** A tensor as transformers.js returns it. */

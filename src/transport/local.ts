@@ -34,7 +34,12 @@ export class WorkerEngine implements EngineLike {
   constructor(private readonly options: WorkerEngineOptions = {}) {}
 
   async infer(request: EngineRequest, onProgress?: (event: ProgressEvent) => void): Promise<EngineResult> {
-    return this.withRetries((engine) => engine.infer(request, onProgress && Comlink.proxy(onProgress)));
+    let alone = false; // after a failed batch, the request goes again on its own
+    return this.withRetries(async (engine) => {
+      const result = await engine.infer(alone ? { ...request, noBatch: true } : request, onProgress && Comlink.proxy(onProgress));
+      if (!result.ok && result.noBatch) alone = true;
+      return result;
+    });
   }
 
   async load(

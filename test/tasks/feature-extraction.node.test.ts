@@ -10,12 +10,13 @@ const repo = (files: Record<string, unknown>): ModelContext => ({
 
 describe('feature-extraction parse', () => {
   it('reads pooling, normalize and truncate', () => {
-    expect(featureExtraction.parse({ inputs: 'x' })).toEqual({ inputs: 'x', pooling: undefined, normalize: undefined, truncate: true });
-    expect(featureExtraction.parse({ inputs: ['x'], parameters: { pooling: 'cls', normalize: false, truncate: false } })).toEqual({
+    expect(featureExtraction.parse({ inputs: 'x' })).toEqual({ inputs: 'x', pooling: undefined, normalize: undefined, truncate: true, truncationDirection: 'right' });
+    expect(featureExtraction.parse({ inputs: ['x'], parameters: { pooling: 'cls', normalize: false, truncate: false, truncation_direction: 'Left' } })).toEqual({
       inputs: ['x'],
       pooling: 'cls',
       normalize: false,
       truncate: false,
+      truncationDirection: 'left',
     });
   });
   it.each([
@@ -23,6 +24,7 @@ describe('feature-extraction parse', () => {
     [{ inputs: 'x', parameters: { normalize: 'yes' } }, /parameters.normalize must be a boolean, got a string/],
     [{ inputs: null }, /inputs must be a string or a list of strings, got null/],
     [{ inputs: 'x', parameters: { prompt_name: 'q' } }, /Unknown parameter for feature-extraction: prompt_name/],
+    [{ inputs: 'x', parameters: { truncation_direction: 'middle' } }, /truncation_direction must be left or right, got "middle"/],
   ])('rejects %j', (payload, message) => expect(() => featureExtraction.parse(payload as never)).toThrow(message));
 });
 

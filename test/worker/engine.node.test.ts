@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../worker/engine.js';
 import { nodeRuntime } from '../../worker/runtime-node.js';
-import { CLASSIFIER, CLASSIFY_TEXT, CORRUPT, EMBED_TEXT, ENCODER, LABELS, VARIED_TEXTS, norm } from '../helpers.js';
+import { CLASSIFIER, CLASSIFY_TEXT, CORRUPT, EMBED_TEXT, ENCODER, LABELS, VARIED_TEXTS, deepCloseTo, norm } from '../helpers.js';
 import { supportedTasks } from '../../src/tasks/registry.js';
 
 const engine = new Engine(nodeRuntime(), { localModelPath: '.fixtures/models' });
@@ -53,12 +53,28 @@ describe('Engine in Node', () => {
     expect(truncated.ok).toBe(true);
   });
 
+  it('truncation_direction keeps the start (right) or the end (left) of an over-long text', async () => {
+    const long = `${'my name is wolfgang and i live in berlin '.repeat(12)}${'the bad movie is terrible and i hate it '.repeat(12)}`;
+    const embed = async (inputs: string, parameters: Record<string, unknown> = {}) =>
+      ((await engine.infer({ task: 'feature-extraction', model: ENCODER, inputs, parameters, noBatch: true })) as { output: number[] }).output;
+    const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+    const right = await embed(long);
+    const left = await embed(long, { truncation_direction: 'Left' }); // TEI's spelling
+    // About the 126 tokens that fit (9 tokens per 41 characters here).
+    const start = await embed(long.slice(0, 560));
+    const end = await embed(long.slice(-560));
+    expect(cos(right, start)).toBeGreaterThan(cos(left, start));
+    expect(cos(left, end)).toBeGreaterThan(cos(right, end));
+    expect(cos(left, end)).toBeGreaterThan(0.99); // nearly the same text
+    expect(cos(right, start)).toBeGreaterThan(0.99);
+  });
+
   it('gives each of 20 concurrent requests its own answer', async () => {
     const ask = (text: string) => engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: text, parameters: { top_k: 3 } });
     const sequential = [];
     for (const text of VARIED_TEXTS) sequential.push(await ask(text));
     const concurrent = await Promise.all(VARIED_TEXTS.map(ask));
-    expect(concurrent.map((r) => (r as { output: unknown }).output)).toEqual(sequential.map((r) => (r as { output: unknown }).output));
+    expect(concurrent.map((r) => (r as { output: unknown }).output)).toEqual(deepCloseTo(sequential.map((r) => (r as { output: unknown }).output)));
   });
 
   it('returns errors as values and keeps serving: unknown task, missing model, corrupt model, bad device', async () => {
