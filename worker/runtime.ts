@@ -31,7 +31,7 @@ export interface EngineOptions {
    * no gain (see the README's benchmark).
    */
   batching?: 'auto' | 'on' | 'off';
-  /** `auto` on WASM and the CPU: the largest request (in padded tokens) still batched. Default 64. */
+  /** `auto` on WASM and the CPU: the largest request (in padded tokens, estimated) still batched. Default 64. */
   shortRequestTokens?: number;
   /** The most tokens (padded) one batched call may hold. Default 8192. */
   maxBatchTokens?: number;

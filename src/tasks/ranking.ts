@@ -10,7 +10,7 @@ import { textPipeline, type ModelContext, type TaskModule } from './types.js';
 import { checkKnownParameters, readBoolean, readParameters } from './parameters.js';
 import { sigmoid } from './scores.js';
 import { badRequest, describeType } from '../errors.js';
-import { splitRows } from './batch-texts.js';
+import { estimateTokens, splitRows } from './batch-texts.js';
 import type { PipelineFn } from './types.js';
 
 export type RankingRequest =
@@ -54,9 +54,8 @@ export const ranking: TaskModule<RankingRequest, void> = {
     key: () => '',
     tokens(pipe, request) {
       const pairs = pairsOf(request);
-      const { tokenizer } = textPipeline(pipe);
-      const longest = Math.max(...pairs.map(([a, b]) => tokenizer.encode(a).length + tokenizer.encode(b).length));
-      return Math.min(longest, tokenizer.model_max_length ?? Infinity) * pairs.length;
+      const longest = estimateTokens(Math.max(...pairs.map(([a, b]) => a.length + b.length)));
+      return Math.min(longest, textPipeline(pipe).tokenizer.model_max_length ?? Infinity) * pairs.length;
     },
     run: rank,
   },
