@@ -20,12 +20,29 @@ import {
 /** The Endpoint server's own test payloads. */
 const DEFAULT_INPUTS: Record<string, string> = {
   'text-classification': 'I love you. I like you',
+  'zero-shot-classification':
+    'Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed!',
+  'token-classification': 'My name is Wolfgang and I live in Berlin',
+  'question-answering': JSON.stringify({
+    question: 'What is used for inference?',
+    context: 'My Name is Philipp and I live in Nuremberg. This model is used with sagemaker for inference.',
+  }),
+  'fill-mask': 'The capital of France is [MASK].',
   'feature-extraction': 'Lets create an embedding',
+  'sentence-embeddings': 'Lets create an embedding',
+  'sentence-similarity': JSON.stringify({ source_sentence: 'Lets create an embedding', sentences: ['Lets create an embedding', 'I live in Berlin'] }),
+  ranking: JSON.stringify({ query: 'what is the capital of germany', texts: ['berlin is the capital of germany', 'i love this movie'], return_documents: true }),
 };
 
 const PARAMETER_HINTS: Record<string, string> = {
   'text-classification': 'e.g. {"top_k": 3}',
+  'zero-shot-classification': 'needs e.g. {"candidate_labels": "refund, legal, faq"}',
+  'token-classification': 'e.g. {"aggregation_strategy": "simple"}',
+  'question-answering': 'e.g. {"top_k": 2}',
+  'fill-mask': 'e.g. {"top_k": 3, "targets": ["paris", "berlin"]}',
   'feature-extraction': 'e.g. {"pooling": "cls", "normalize": false}',
+  'sentence-embeddings': 'e.g. {"normalize": false}',
+  ranking: 'e.g. {"raw_scores": true}',
 };
 
 /** The generated models by task, from /models/index.json (served by this page's server). */
@@ -102,13 +119,12 @@ function parseParameters(): { value: Record<string, unknown> } | { error: string
   }
 }
 
-/** Plain text, or a JSON array of strings (a batch). */
-function parseInputs(): string | string[] {
+/** Plain text, or JSON: an array (a batch, or ranking's pairs) or an object (question-answering…). */
+function parseInputs(): unknown {
   const text = ui.inputs.value;
-  if (text.trim().startsWith('[')) {
+  if (/^\s*[[{]/.test(text)) {
     try {
-      const value: unknown = JSON.parse(text);
-      if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value;
+      return JSON.parse(text) as unknown;
     } catch {
       // not JSON: send it as text
     }
@@ -153,7 +169,7 @@ async function run(): Promise<void> {
     if (task === 'text-classification' && typeof inputs === 'string') {
       answer = await client.textClassification({ inputs, parameters: parameters.value });
     } else if (task === 'feature-extraction') {
-      answer = await client.featureExtraction(payload);
+      answer = await client.featureExtraction(payload as Parameters<typeof client.featureExtraction>[0]);
     } else {
       answer = await client.request(payload, { task });
     }
