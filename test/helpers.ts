@@ -73,3 +73,9 @@ export function deepCloseTo(value: unknown): unknown {
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deepCloseTo(v)]));
   return value;
 }
+
+/** POSTs a JSON body and reads the status and the JSON answer. */
+export async function postJson(fetchFn: typeof fetch, url: string, body: unknown): Promise<{ status: number; body: any }> {
+  const r = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}

@@ -118,7 +118,7 @@ export function truncateText(pipe: PipelineFn, text: string, direction: 'left' |
 }
 
 async function pooledRows(
-  pipe: Parameters<NonNullable<typeof featureExtraction.run>>[0],
+  pipe: PipelineFn,
   requests: readonly FeatureExtractionRequest[],
   pooling: Pooling,
   normalize: boolean,
@@ -130,7 +130,7 @@ async function pooledRows(
 }
 
 /** Rejects texts over the model's length when the caller asked not to truncate. */
-function checkLengths(pipe: Parameters<NonNullable<typeof featureExtraction.run>>[0], texts: string[]): void {
+function checkLengths(pipe: PipelineFn, texts: string[]): void {
   const tokenizer = (pipe as unknown as { tokenizer?: TokenizerLike }).tokenizer;
   const max = tokenizer?.model_max_length;
   if (!tokenizer || !max) return;

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { CROSS_ENCODER, MASK_TEXT, MLM, NLI, RANK_QUERY, RANK_TEXTS, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT } from '../helpers.js';
+import { CROSS_ENCODER, MASK_TEXT, MLM, NLI, RANK_QUERY, RANK_TEXTS, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT, postJson as post } from '../helpers.js';
 
 const remote = inject('remote');
 const URLS = {
@@ -13,11 +13,6 @@ const URLS = {
   fillMask: 'https://fill-mask.example.endpoints.huggingface.cloud',
   ranking: 'https://ranking.example.endpoints.huggingface.cloud',
 };
-const post = (fetchFn: typeof fetch, url: string, body: unknown) =>
-  fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({
-    status: r.status,
-    body: await r.json(),
-  }));
 
 describe.each(['wasm', 'webgpu'] as const)('NLP tasks on %s', (device) => {
   const engine = new WorkerEngine();

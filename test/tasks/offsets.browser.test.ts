@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { NER, QA, ROBERTA_NER, ROBERTA_QA, TRICKY_TEXTS } from '../helpers.js';
+import { NER, QA, ROBERTA_NER, ROBERTA_QA, TRICKY_TEXTS, postJson as post } from '../helpers.js';
 
 const remote = inject('remote');
 const QA_INPUTS = {
@@ -20,11 +20,6 @@ const URLS = {
   qa: 'https://qa.example.endpoints.huggingface.cloud',
   robertaQa: 'https://roberta-qa.example.endpoints.huggingface.cloud',
 };
-const post = (fetchFn: typeof fetch, url: string, body: unknown) =>
-  fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({
-    status: r.status,
-    body: await r.json(),
-  }));
 type Entity = { entity?: string; entity_group?: string; score: number; word: string; start: number; end: number; index?: number };
 
 describe.each(['wasm', 'webgpu'] as const)('offset tasks on %s', (device) => {
