@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from './build/vite-plugins.js';
-import { startNetworkRecording, stopNetworkRecording } from './test/browser-commands.js';
+import { startNetworkRecording, stopNetworkRecording, workerHeaps } from './test/browser-commands.js';
 
 /** Debian's Chromium; Playwright's own browser download does not work here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,7 +35,7 @@ function browserProject(name: string, include: string, extraArgs: string[]) {
           launchOptions: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] },
         }),
         instances: [{ browser: 'chromium' as const }],
-        commands: { startNetworkRecording, stopNetworkRecording },
+        commands: { startNetworkRecording, stopNetworkRecording, workerHeaps },
       },
     },
   };

@@ -96,6 +96,40 @@ export class LocalEndpointClient {
     return this.hf('sentence-similarity', 'client').sentenceSimilarity(args, options);
   }
 
+  /**
+   * Text generation through `POST <endpoint>/v1/completions`, as the official client does; the
+   * answer is `{generated_text}`.
+   */
+  textGeneration(args: Args<'textGeneration'>, options?: CallOptions): Promise<Answer<'textGeneration'>> {
+    return this.hf('text-generation', 'client').textGeneration(args, options);
+  }
+
+  /**
+   * The same, streamed: an async iterator of OpenAI completion chunks
+   * (`chunk.choices[0].text`), read as they are generated. `options.signal` stops generation.
+   */
+  textGenerationStream(args: Args<'textGenerationStream'>, options?: CallOptions): ReturnType<InferenceClient['textGenerationStream']> {
+    return this.hf('text-generation', 'client').textGenerationStream(args, options);
+  }
+
+  /** A chat completion (`POST <endpoint>/v1/chat/completions`), with the model's chat template. */
+  chatCompletion(args: Args<'chatCompletion'>, options?: CallOptions): Promise<Answer<'chatCompletion'>> {
+    return this.hf('text-generation', 'client').chatCompletion(args, options);
+  }
+
+  /** The chat completion streamed: an async iterator of chunks (`chunk.choices[0].delta.content`). */
+  chatCompletionStream(args: Args<'chatCompletionStream'>, options?: CallOptions): ReturnType<InferenceClient['chatCompletionStream']> {
+    return this.hf('text-generation', 'client').chatCompletionStream(args, options);
+  }
+
+  summarization(args: Args<'summarization'>, options?: CallOptions): Promise<Answer<'summarization'>> {
+    return this.hf('summarization', 'client').summarization(args, options);
+  }
+
+  translation(args: Args<'translation'>, options?: CallOptions): Promise<Answer<'translation'>> {
+    return this.hf('translation', 'client').translation(args, options);
+  }
+
   /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
   request<T = unknown>(payload: { inputs: unknown; parameters?: Record<string, unknown> }, options?: CallOptions & { task?: string }): Promise<T> {
     const task = options?.task ?? this.options.task;

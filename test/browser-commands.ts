@@ -24,9 +24,48 @@ export const stopNetworkRecording: BrowserCommand<[]> = async (ctx) => {
   return recording?.urls ?? [];
 };
 
+/**
+ * The JS heap of each dedicated worker of the test page, after a full garbage collection, read
+ * through the DevTools protocol (workers have no memory API of their own).
+ */
+export const workerHeaps: BrowserCommand<[]> = async (ctx) => {
+  const page = (ctx as unknown as { page: import('playwright').Page }).page;
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
+    const workers = targetInfos.filter((t) => t.type === 'worker');
+    const heaps: { url: string; usedBytes: number }[] = [];
+    for (const worker of workers) {
+      const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false })) as { sessionId: string };
+      let next = 0;
+      const call = (method: string) =>
+        new Promise<any>((ok, fail) => {
+          const id = ++next;
+          const onMessage = (event: { sessionId: string; message: string }) => {
+            const message = JSON.parse(event.message);
+            if (event.sessionId !== sessionId || message.id !== id) return;
+            cdp.off('Target.receivedMessageFromTarget', onMessage as never);
+            if (message.error) fail(new Error(message.error.message));
+            else ok(message.result);
+          };
+          cdp.on('Target.receivedMessageFromTarget', onMessage as never);
+          void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) });
+        });
+      await call('HeapProfiler.collectGarbage');
+      const { usedSize } = await call('Runtime.getHeapUsage');
+      heaps.push({ url: worker.url, usedBytes: usedSize });
+      await cdp.send('Target.detachFromTarget', { sessionId });
+    }
+    return heaps;
+  } finally {
+    await cdp.detach();
+  }
+};
+
 declare module 'vitest/browser' {
   interface BrowserCommands {
     startNetworkRecording: () => Promise<void>;
     stopNetworkRecording: () => Promise<string[]>;
+    workerHeaps: () => Promise<{ url: string; usedBytes: number }[]>;
   }
 }

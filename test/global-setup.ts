@@ -37,6 +37,8 @@ const SERVED = {
   ranking: ['ranking', 'local-endpoint/tiny-bert-cross-encoder'],
   tokenClassification: ['token-classification', 'local-endpoint/tiny-roberta-ner'],
   questionAnswering: ['question-answering', 'local-endpoint/tiny-bert-qa'],
+  textGeneration: ['text-generation', 'local-endpoint/tiny-llama'],
+  conversational: ['conversational', 'local-endpoint/tiny-qwen3-chat'],
 } as const;
 
 const children: ChildProcess[] = [];

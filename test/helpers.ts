@@ -8,6 +8,13 @@ export const OVERLONG = 'test-broken/overlong-tokenizer-classifier';
 export const FP16_ONLY = 'test-broken/fp16-classifier';
 export const LABELS = ['negative', 'neutral', 'positive'];
 
+/** Decoders: GPT-2 (never ends on its own), Llama (ends with EOS after a few tokens, own chat template), Qwen3 (real tokenizer and chat template). */
+export const GPT2 = 'local-endpoint/tiny-gpt2';
+export const LLAMA = 'local-endpoint/tiny-llama';
+export const QWEN_CHAT = 'local-endpoint/tiny-qwen3-chat';
+/** conversational's payload in the Endpoint server's own test suite. */
+export const CHAT_MESSAGES = [{ role: 'user', content: 'Which movie is the best ?' }];
+
 /** text-classification's payload in the Endpoint server's own test suite. */
 export const CLASSIFY_TEXT = 'I love you. I like you';
 /** sentence-similarity's payload in the same suite, used here for embeddings. */

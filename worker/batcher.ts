@@ -4,6 +4,7 @@
  * then by length (to limit padding), under a cap in tokens. A request that finds the pipeline
  * idle runs at once, so batching adds no wait.
  */
+import { yieldToEventLoop } from '../src/tasks/yield.js';
 import type { Batching, PipelineFn } from '../src/tasks/types.js';
 
 export interface BatcherOptions {
@@ -108,17 +109,4 @@ export function planBatches<W extends { key: string; tokens: number }>(waiting: 
     if (current.length) batches.push(current);
   }
   return batches;
-}
-
-/** One turn of the event loop, without a timer's clamped delay. */
-function yieldToEventLoop(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 }

@@ -5,16 +5,20 @@
  *
  * It runs in a browser Web Worker (behind comlink) and in-process in Node.
  */
-import { pipeline as loadPipeline } from '@huggingface/transformers';
+import { pipeline as loadPipeline, random } from '@huggingface/transformers';
 import { EndpointError, badRequest, describeType, toErrorValue } from '../src/errors.js';
 import { getTask, supportedTasks } from '../src/tasks/registry.js';
-import type { PipelineFn, TaskModule } from '../src/tasks/types.js';
+import type { PipelineFn, RunContext, StreamEvent, TaskModule } from '../src/tasks/types.js';
 import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent, type ProgressListener } from './pipeline-cache.js';
 import { SerialQueues } from './queue.js';
 import { BatchFailed, Batcher } from './batcher.js';
 import type { Device, DeviceChoice, DevicePreference, EngineOptions, EngineRuntime } from './runtime.js';
 
 export type { ProgressEvent } from './pipeline-cache.js';
+export type { StreamEvent } from '../src/tasks/types.js';
+
+/** Receives a streaming request's events (`start`, then one per token). */
+export type StreamListener = (event: StreamEvent) => void;
 export type { Device, DevicePreference, EngineOptions } from './runtime.js';
 
 export interface EngineRequest {
@@ -27,6 +31,10 @@ export interface EngineRequest {
   dtype?: string;
   /** Run alone, never in a batch (set when a batch it was in failed). */
   noBatch?: boolean;
+  /** Top-level `"stream": true` of the payload. */
+  stream?: boolean;
+  /** Names the request for `cancel(id)`. */
+  id?: string;
 }
 
 export interface EngineAnswer {
@@ -60,6 +68,8 @@ export interface EngineFailure {
   webgpuFailure?: { model: string; reason: string };
   /** A batch this request was in failed: send it again alone. */
   noBatch?: boolean;
+  /** The caller cancelled the request. */
+  cancelled?: boolean;
 }
 
 export type EngineResult = EngineAnswer | EngineFailure;
@@ -102,6 +112,8 @@ export class Engine {
   private failureSeen = false;
   /** Models that failed on WebGPU: `auto` runs them on WASM. */
   private webgpuFailures = new Map<string, string>();
+  /** Requests in flight that can be cancelled, by id. */
+  private readonly running = new Map<string, { cancelled: boolean }>();
 
   constructor(private readonly runtime: EngineRuntime, options: EngineOptions = {}) {
     runtime.onSessionFailure?.((error) => {
@@ -137,15 +149,32 @@ export class Engine {
     };
   }
 
-  /** Answers one Endpoint request. Never throws. */
-  async infer(request: EngineRequest, onProgress?: ProgressListener): Promise<EngineResult> {
+  /**
+   * Answers one Endpoint request. Never throws. A streaming request's events go to `onStream`
+   * as they happen; `signal` (in-process callers) or `cancel(request.id)` stops it.
+   */
+  async infer(
+    request: EngineRequest,
+    onProgress?: ProgressListener,
+    onStream?: StreamListener,
+    signal?: AbortSignal,
+  ): Promise<EngineResult> {
     const received = now();
     if (this.poisoned) return this.retryElsewhere();
+    const control = { cancelled: Boolean(signal?.aborted) };
+    const onAbort = () => {
+      control.cancelled = true;
+    };
+    signal?.addEventListener('abort', onAbort);
+    if (request.id !== undefined) this.running.set(request.id, control);
     try {
       await this.configured;
       const task = getTask(request.task);
-      const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters });
+      const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters, stream: request.stream });
+      if (request.stream && !task.stream) throw badRequest(`${task.id} cannot stream: drop "stream": true.`);
+      const ctx = runContext(control, request.model, onStream);
       const { key, loaded, fallback } = await this.acquire(task, request, onProgress);
+      if (control.cancelled) throw new Cancelled();
       const batchKey = task.batch && !request.noBatch ? task.batch.key(parsed, loaded.setup) : null;
       const tokens = batchKey !== null ? task.batch!.tokens(loaded.pipe, parsed) : 0;
       let started = 0;
@@ -156,11 +185,16 @@ export class Engine {
       } else {
         output = await this.queues.run(this.queueKey(key), async () => {
           if (this.poisoned) throw new PoisonedWorker();
+          if (control.cancelled) throw new Cancelled(); // aborted while it waited: never starts
           started = now();
-          return task.run(loaded.pipe, parsed, loaded.setup);
+          return task.run(loaded.pipe, parsed, loaded.setup, ctx);
         });
+        if (control.cancelled) throw new Cancelled();
       }
       const done = now();
+      // Through comlink, stream events and the answer travel on different ports: the answer
+      // leaves only once the page has taken every event, so no token arrives after the end.
+      await ctx.delivered();
       return {
         ok: true,
         output,
@@ -175,7 +209,16 @@ export class Engine {
       };
     } catch (err) {
       return this.failure(err);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (request.id !== undefined) this.running.delete(request.id);
     }
+  }
+
+  /** Stops a request sent with this `id`: before it starts, or within one generated token. */
+  cancel(id: string): void {
+    const control = this.running.get(id);
+    if (control) control.cancelled = true;
   }
 
   /** Loads a pipeline ahead of the first request (for example while the page shows progress). */
@@ -240,6 +283,8 @@ export class Engine {
     }
     const model = request.model;
     let { device, reason } = await this.chooseDevice(request.device ?? 'auto', model);
+    // Tasks that share a pipeline (conversational on text-generation) load the model once.
+    if (task.loadAs) task = getTask(task.loadAs);
     const key = (d: Device): PipelineKey => ({ task: task.id, model, device: d, dtype: request.dtype });
     try {
       return { key: key(device), loaded: await this.loadOnce(task, key(device), onProgress), fallback: reason };
@@ -335,6 +380,7 @@ export class Engine {
   // -- failures -----------------------------------------------------------------------------
 
   private failure(err: unknown): EngineFailure {
+    if (err instanceof Cancelled) return { ok: false, status: 499, error: err.message, cancelled: true };
     if (err instanceof BatchFailed) {
       // A batch poisoned the worker, and which request was at fault is unknown: every request of
       // the batch goes again, alone, to a fresh worker.
@@ -358,6 +404,36 @@ export class Engine {
   private retryElsewhere(): EngineFailure {
     return { ok: false, status: 503, error: this.poisoned ?? 'worker must be replaced', replaceWorker: true, retry: true };
   }
+}
+
+class Cancelled extends Error {
+  constructor() {
+    super('The request was cancelled by the caller.');
+  }
+}
+
+/** What a task's run sees of its request: the stream, the cancellation flag, the sampler's seed. */
+function runContext(
+  control: { cancelled: boolean },
+  model: string,
+  onStream?: StreamListener,
+): RunContext & { delivered(): Promise<void> } {
+  let pending: Promise<unknown> = Promise.resolve();
+  return {
+    model,
+    cancelled: () => control.cancelled,
+    seed: (value) => random.seed(value),
+    delivered: () => pending.then(() => undefined),
+    ...(onStream
+      ? {
+          emit: (event: StreamEvent) => {
+            // Not awaited here (the next token does not wait for the page), only before the answer.
+            const sent = Promise.resolve(onStream(event)).catch(() => undefined);
+            pending = Promise.all([pending, sent]);
+          },
+        }
+      : {}),
+  };
 }
 
 class PoisonedWorker extends Error {

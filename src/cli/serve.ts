@@ -85,6 +85,11 @@ async function answer(
     res.writeHead(allowed ? 204 : 403).end();
     return;
   }
+  // A client that hangs up cancels its request (a generation stops within one token).
+  const hangUp = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) hangUp.abort();
+  });
   let response: Response;
   try {
     const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
@@ -93,13 +98,28 @@ async function answer(
       if (typeof value === 'string') headers.set(name, value);
       else if (Array.isArray(value)) headers.set(name, value.join(', '));
     }
-    response = await handle(new URL(req.url ?? '/', base), { method: req.method, headers, body });
+    response = await handle(new URL(req.url ?? '/', base), { method: req.method, headers, body, signal: hangUp.signal });
   } catch (err) {
+    if (hangUp.signal.aborted) return;
     response = errorResponse(400, (err as Error).message);
   }
   res.statusCode = response.status;
   response.headers.forEach((value, name) => res.setHeader(name, value));
-  res.end(Buffer.from(await response.arrayBuffer()));
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  // Streamed as it comes (server-sent events reach the client token by token).
+  res.flushHeaders();
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      if (res.destroyed) break;
+      res.write(chunk);
+    }
+  } catch {
+    // The generation was cancelled (the client left) or failed mid-stream.
+  }
+  res.end();
 }
 
 /**

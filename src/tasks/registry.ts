@@ -12,6 +12,9 @@ import { fillMask } from './fill-mask.js';
 import { ranking } from './ranking.js';
 import { tokenClassification } from './token-classification.js';
 import { questionAnswering } from './question-answering.js';
+import { conversational, textGeneration } from './text-generation.js';
+import { summarization, text2textGeneration, translation } from './seq2seq.js';
+import { chatCompletions, completions } from './openai.js';
 import { badRequest } from '../errors.js';
 
 const modules: TaskModule<any, any>[] = [
@@ -24,10 +27,24 @@ const modules: TaskModule<any, any>[] = [
   sentenceEmbeddings,
   sentenceSimilarity,
   ranking,
+  textGeneration,
+  conversational,
+  text2textGeneration,
+  summarization,
+  translation,
 ];
 
+/** The OpenAI-compatible routes, served on generative endpoints (not tasks of their own). */
+export const ROUTES: Readonly<Record<string, TaskModule<any, any>>> = {
+  '/v1/completions': completions,
+  '/v1/chat/completions': chatCompletions,
+};
+
+/** Endpoint tasks whose models the OpenAI routes can run on. */
+export const ROUTE_TASKS: readonly string[] = ['text-generation', 'conversational'];
+
 const byName = new Map<string, TaskModule<any, any>>();
-for (const m of modules) {
+for (const m of [...modules, ...Object.values(ROUTES)]) {
   byName.set(m.id, m);
   for (const alias of m.aliases ?? []) byName.set(alias, m);
 }

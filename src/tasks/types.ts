@@ -2,6 +2,9 @@
  * What a task module is. One module per Endpoint task: it checks a payload, runs the pipeline and
  * shapes the answer for each wire dialect. Parsing and shaping are pure functions of plain data.
  */
+import type { RunContext, StreamToken } from './generate-core.js';
+
+export type { RunContext, StreamEvent, StreamToken } from './generate-core.js';
 
 /** Which reader the answer is for: the Endpoint server's own shape, or the official client's. */
 export type Dialect = 'endpoint' | 'client';
@@ -10,6 +13,8 @@ export type Dialect = 'endpoint' | 'client';
 export interface EndpointPayload {
   inputs: unknown;
   parameters?: Record<string, unknown>;
+  /** Top-level `"stream": true`: answer as server-sent events (generative tasks only). */
+  stream?: boolean;
 }
 
 /** A transformers.js pipeline, as the task modules use it. */
@@ -36,8 +41,18 @@ export interface TaskModule<Request = unknown, Setup = unknown> {
   parse(payload: EndpointPayload): Request;
   /** Reads per-model defaults once after the pipeline loads (e.g. sentence-transformers pooling). */
   setup?(model: ModelContext): Promise<Setup>;
-  /** Runs the request and returns the Endpoint server's answer, as plain JSON data. */
-  run(pipe: PipelineFn, request: Request, setup: Setup): Promise<unknown>;
+  /**
+   * Runs the request and returns the Endpoint server's answer, as plain JSON data. Generative
+   * tasks stream through `ctx.emit` and stop when `ctx.cancelled()`.
+   */
+  run(pipe: PipelineFn, request: Request, setup: Setup, ctx?: RunContext): Promise<unknown>;
+  /**
+   * Another task whose loaded pipeline (and setup) this one shares, e.g. `conversational` runs on
+   * the `text-generation` pipeline of the same model, so the model loads once.
+   */
+  readonly loadAs?: string;
+  /** How this task answers `"stream": true` as server-sent events; absent when it cannot stream. */
+  readonly stream?: StreamShape<Request>;
   /** Turns the Endpoint server's answer into the official client's shape, where they differ. Pure. */
   toClient?(answer: unknown, request: Request): unknown;
   /** How several waiting requests run as one call (dynamic batching), for tasks that can. */
@@ -47,6 +62,28 @@ export interface TaskModule<Request = unknown, Setup = unknown> {
    * (token-classification: the client requires aggregated `entity_group` entities).
    */
   readonly clientParameters?: Readonly<Record<string, unknown>>;
+}
+
+/** What a stream's formatter knows beside each event. */
+export interface StreamMeta {
+  /** The model id, as OpenAI chunks name it. */
+  model: string;
+  /** A fresh id for this answer (`chatcmpl-…`), and its creation time in seconds. */
+  id: string;
+  created: number;
+  promptTokens: number;
+}
+
+/** A task's server-sent events: each event becomes zero or more `data:` JSON messages. */
+export interface StreamShape<Request> {
+  /** Whether this request asks to stream (a task can also refuse it with a 400 in parse). */
+  wanted(request: Request): boolean;
+  /** Messages for one generated token. */
+  token(event: StreamToken, request: Request, meta: StreamMeta): unknown[];
+  /** Whether the stream ends with `data: [DONE]` (the OpenAI routes) or not (TGI's format). */
+  readonly done: boolean;
+  /** The `id` prefix (`cmpl`, `chatcmpl`). */
+  readonly idPrefix: string;
 }
 
 /** Dynamic batching of one task: which requests can share a call, their size, and the call. */

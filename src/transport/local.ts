@@ -6,7 +6,15 @@
  * again the requests that were not at fault, so no request is lost.
  */
 import * as Comlink from 'comlink';
-import type { Engine, EngineOptions, EngineRequest, EngineResult, EngineStatus, ProgressEvent } from '../../worker/engine.js';
+import type {
+  Engine,
+  EngineOptions,
+  EngineRequest,
+  EngineResult,
+  EngineStatus,
+  ProgressEvent,
+  StreamEvent,
+} from '../../worker/engine.js';
 import type { EngineLike } from './engine-like.js';
 
 export interface WorkerEngineOptions extends EngineOptions {
@@ -30,16 +38,46 @@ export class WorkerEngine implements EngineLike {
   private readonly webgpuFailures: Record<string, string> = {};
   /** Workers replaced after a poisoning failure, since this host started. */
   replacements = 0;
+  private requests = 0;
 
   constructor(private readonly options: WorkerEngineOptions = {}) {}
 
-  async infer(request: EngineRequest, onProgress?: (event: ProgressEvent) => void): Promise<EngineResult> {
+  async infer(
+    request: EngineRequest,
+    onProgress?: (event: ProgressEvent) => void,
+    onStream?: (event: StreamEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<EngineResult> {
+    if (signal?.aborted) return cancelled();
     let alone = false; // after a failed batch, the request goes again on its own
-    return this.withRetries(async (engine) => {
-      const result = await engine.infer(alone ? { ...request, noBatch: true } : request, onProgress && Comlink.proxy(onProgress));
-      if (!result.ok && result.noBatch) alone = true;
-      return result;
+    let streamed = false; // a stream that has begun is never sent again (its tokens would repeat)
+    const stream = onStream
+      ? Comlink.proxy((event: StreamEvent) => {
+          if (signal?.aborted) return;
+          streamed = true;
+          onStream(event);
+        })
+      : undefined;
+    const answer = this.withRetries(async (engine) => {
+      const id = `r${++this.requests}`;
+      const cancel = () => void engine.cancel(id);
+      signal?.addEventListener('abort', cancel);
+      try {
+        const result = await engine.infer(
+          { ...request, id, ...(alone ? { noBatch: true } : {}) },
+          onProgress && Comlink.proxy(onProgress),
+          stream,
+        );
+        if (!result.ok && result.noBatch) alone = true;
+        if (!result.ok && streamed) return { ...result, retry: false };
+        return result;
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
     });
+    if (!signal) return answer;
+    // The caller stops waiting at once; the worker stops within one token.
+    return Promise.race([answer, new Promise<EngineResult>((ok) => signal.addEventListener('abort', () => ok(cancelled()), { once: true }))]);
   }
 
   async load(
@@ -95,6 +133,10 @@ export class WorkerEngine implements EngineLike {
     if (poisoned.pending === 0) poisoned.worker.terminate();
     this.live = undefined;
   }
+}
+
+function cancelled(): EngineResult {
+  return { ok: false, status: 499, error: 'The request was cancelled by the caller.', cancelled: true };
 }
 
 function defaultWorker(): Worker {

@@ -18,22 +18,34 @@ export function mediaType(contentType: string | null): string {
 /** Reads an Endpoint payload from a request. */
 export async function readPayload(request: Request, url: URL): Promise<EndpointPayload> {
   const type = mediaType(request.headers.get('content-type'));
-  const length = Number(request.headers.get('content-length') ?? 0);
-  if (length > MAX_BODY_BYTES) throw tooLarge(length);
   // Browsers label a string body text/plain; it is accepted when it holds the JSON payload.
   if (type !== '' && !JSON_CONTENT_TYPES.includes(type as never)) {
     throw badRequest(
       `Unsupported Content-Type ${JSON.stringify(type)}. Supported: ${JSON_CONTENT_TYPES.join(', ')}.`,
     );
   }
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge(bytes.byteLength);
-  return withQueryParameters(parseJsonPayload(new TextDecoder().decode(bytes)), url);
+  return withQueryParameters(parseJsonPayload(await readText(request)), url);
 }
 
-/** Parses and checks `{"inputs": …, "parameters": {…}}`. */
-export function parseJsonPayload(text: string): EndpointPayload {
-  if (text.trim() === '') throw badRequest('The request body is empty; expected JSON {"inputs": …}.');
+/** Reads a JSON object body (the OpenAI routes' requests). */
+export async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
+  const type = mediaType(request.headers.get('content-type'));
+  if (type !== '' && !JSON_CONTENT_TYPES.includes(type as never)) {
+    throw badRequest(`Unsupported Content-Type ${JSON.stringify(type)}. Supported: application/json.`);
+  }
+  return parseJsonObject(await readText(request), '{"messages": …} or {"prompt": …}');
+}
+
+async function readText(request: Request): Promise<string> {
+  const length = Number(request.headers.get('content-length') ?? 0);
+  if (length > MAX_BODY_BYTES) throw tooLarge(length);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge(bytes.byteLength);
+  return new TextDecoder().decode(bytes);
+}
+
+function parseJsonObject(text: string, expected: string): Record<string, unknown> {
+  if (text.trim() === '') throw badRequest(`The request body is empty; expected JSON ${expected}.`);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -41,11 +53,17 @@ export function parseJsonPayload(text: string): EndpointPayload {
     throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`);
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest(`The request body must be a JSON object {"inputs": …}, got ${describeType(body)}.`);
+    throw badRequest(`The request body must be a JSON object ${expected}, got ${describeType(body)}.`);
   }
-  const record = body as Record<string, unknown>;
+  return body as Record<string, unknown>;
+}
+
+/** Parses and checks `{"inputs": …, "parameters": {…}}` (and a top-level `"stream"`). */
+export function parseJsonPayload(text: string): EndpointPayload {
+  const record = parseJsonObject(text, '{"inputs": …}');
   if (!('inputs' in record)) throw badRequest('The request body has no "inputs" key.');
   const payload: EndpointPayload = { inputs: record.inputs };
+  if (record.stream !== undefined) payload.stream = record.stream as boolean;
   if (record.parameters !== undefined && record.parameters !== null) {
     if (typeof record.parameters !== 'object' || Array.isArray(record.parameters)) {
       throw badRequest(`"parameters" must be an object, got ${describeType(record.parameters)}.`);
