@@ -25,15 +25,17 @@ export const stopNetworkRecording: BrowserCommand<[]> = async (ctx) => {
 };
 
 /**
- * The JS heap of each dedicated worker of the test page, after a full garbage collection, read
- * through the DevTools protocol (workers have no memory API of their own).
+ * The JS heap of each dedicated worker of the test page whose script URL contains `urlPart`,
+ * after a full garbage collection, read through the DevTools protocol (workers have no memory
+ * API of their own). ONNX Runtime's thread-pool workers sit in Atomics.wait and never answer, so
+ * they must be left out.
  */
-export const workerHeaps: BrowserCommand<[]> = async (ctx) => {
+export const workerHeaps: BrowserCommand<[urlPart: string]> = async (ctx, urlPart) => {
   const page = (ctx as unknown as { page: import('playwright').Page }).page;
   const cdp = await page.context().newCDPSession(page);
   try {
     const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
-    const workers = targetInfos.filter((t) => t.type === 'worker');
+    const workers = targetInfos.filter((t) => t.type === 'worker' && t.url.includes(urlPart));
     const heaps: { url: string; usedBytes: number }[] = [];
     for (const worker of workers) {
       const { sessionId } = (await cdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false })) as { sessionId: string };
@@ -66,6 +68,6 @@ declare module 'vitest/browser' {
   interface BrowserCommands {
     startNetworkRecording: () => Promise<void>;
     stopNetworkRecording: () => Promise<string[]>;
-    workerHeaps: () => Promise<{ url: string; usedBytes: number }[]>;
+    workerHeaps: (urlPart: string) => Promise<{ url: string; usedBytes: number }[]>;
   }
 }

@@ -39,6 +39,9 @@ const SERVED = {
   questionAnswering: ['question-answering', 'local-endpoint/tiny-bert-qa'],
   textGeneration: ['text-generation', 'local-endpoint/tiny-llama'],
   conversational: ['conversational', 'local-endpoint/tiny-qwen3-chat'],
+  text2textGeneration: ['text2text-generation', 'local-endpoint/tiny-t5'],
+  summarization: ['summarization', 'local-endpoint/tiny-bart'],
+  translation: ['translation', 'local-endpoint/tiny-m2m100'],
 } as const;
 
 const children: ChildProcess[] = [];

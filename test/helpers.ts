@@ -12,6 +12,11 @@ export const LABELS = ['negative', 'neutral', 'positive'];
 export const GPT2 = 'local-endpoint/tiny-gpt2';
 export const LLAMA = 'local-endpoint/tiny-llama';
 export const QWEN_CHAT = 'local-endpoint/tiny-qwen3-chat';
+/** Encoder-decoders: T5 (task prefixes), BART (summarization), Marian (en→de), M2M100 (needs src_lang/tgt_lang). */
+export const T5 = 'local-endpoint/tiny-t5';
+export const BART = 'local-endpoint/tiny-bart';
+export const MARIAN = 'local-endpoint/tiny-marian';
+export const M2M100 = 'local-endpoint/tiny-m2m100';
 /** conversational's payload in the Endpoint server's own test suite. */
 export const CHAT_MESSAGES = [{ role: 'user', content: 'Which movie is the best ?' }];
 

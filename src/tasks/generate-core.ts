@@ -328,8 +328,9 @@ async function generateOne(
     const special = state.special.has(id);
     let delta = '';
     if (!special) {
-      const before = tokenizer.decode(ids.slice(prefixOffset, readOffset), { skip_special_tokens: true });
-      const after = tokenizer.decode(ids.slice(prefixOffset), { skip_special_tokens: true });
+      const decode = (slice: number[]) => (slice.length ? tokenizer.decode(slice, { skip_special_tokens: true }) : '');
+      const before = decode(ids.slice(prefixOffset, readOffset));
+      const after = decode(ids.slice(prefixOffset));
       if (after.length > before.length && !after.endsWith('\uFFFD')) {
         delta = after.slice(before.length);
         prefixOffset = readOffset;

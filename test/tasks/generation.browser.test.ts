@@ -5,6 +5,7 @@
  * with the Node-served Endpoints.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { commands } from 'vitest/browser';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../src/index.js';
 import { CHAT_MESSAGES, GPT2, LLAMA, QWEN_CHAT, postJson as post } from '../helpers.js';
@@ -256,10 +257,8 @@ describe('cancellation', () => {
   });
 
   it('keeps memory flat over 100 aborted generations', async () => {
-    const measure = async () => {
-      const m = await (performance as any).measureUserAgentSpecificMemory();
-      return m.bytes as number;
-    };
+    // The worker's JS heap after a full GC, read through the DevTools protocol.
+    const measure = async () => (await commands.workerHeaps('worker/index')).reduce((sum, w) => sum + w.usedBytes, 0);
     const abortOne = async () => {
       const controller = new AbortController();
       const response = await localFetch(URLS.gpt2, { method: 'POST', body: JSON.stringify({ inputs: PROMPT, parameters: { max_new_tokens: 100 }, stream: true }), signal: controller.signal });
@@ -272,7 +271,10 @@ describe('cancellation', () => {
     const before = await measure();
     for (let i = 0; i < 100; i++) await abortOne();
     const after = await measure();
-    expect(after - before).toBeLessThan(16 * 1024 * 1024);
+    // Flat: well under what 100 leaked generations would hold (each has a KV cache and tensors).
+    console.log(`worker heap over 100 aborted generations: ${before} → ${after} bytes`);
+    expect(before).toBeGreaterThan(1024 * 1024);
+    expect(after - before).toBeLessThan(2 * 1024 * 1024);
     const status = await engine.status();
     expect(status.pipelines.every((p) => p.queued === 0)).toBe(true);
   });
