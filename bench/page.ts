@@ -163,6 +163,118 @@ async function runBatching(
   };
 }
 
+const GENERATOR = 'local-endpoint/bench-llama';
+const GEN_PROMPT = 'The weather in Berlin is good and the people of the city like to walk in the park on a sunny day';
+const GEN_TOKENS = 64;
+
+export interface GenerationRow {
+  variant: string;
+  /** Medians over the rounds: time to first token (ms) and decode speed (tokens/s after the first). */
+  ttft: number;
+  tokensPerSecond: number;
+}
+
+export interface GenerationResult {
+  name: string;
+  rounds: number;
+  promptTokens: number;
+  newTokens: number;
+  rows: GenerationRow[];
+}
+
+/**
+ * Streaming generation on the benchmark decoder: the engine (streaming, timed on the page as
+ * tokens arrive), the official client's textGenerationStream through the local fetch, and a direct
+ * `model.generate` timed inside the same worker. Greedy, so all three make the same tokens.
+ */
+async function runGeneration(name: string, threads: number, rounds: number): Promise<GenerationResult> {
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  const remote = Comlink.wrap<BenchWorker>(worker);
+  const engine = remote.engine as unknown as Comlink.Remote<Engine>;
+  await engine.configure({ localModelPath: '/models/', numThreads: threads });
+  const request = {
+    task: 'text-generation',
+    model: GENERATOR,
+    inputs: GEN_PROMPT,
+    device: 'wasm' as const,
+    parameters: { max_new_tokens: GEN_TOKENS, return_full_text: false },
+    stream: true,
+  };
+  const loaded = await engine.load(request);
+  if (!loaded.ok) throw new Error(loaded.error);
+  await remote.loadDirectGenerator(GENERATOR, 'wasm');
+  // Callbacks cross the worker boundary as comlink proxies (WorkerEngine does the same).
+  const engineLike: EngineLike = {
+    infer: (r, onProgress, onStream) => engine.infer(r, onProgress && Comlink.proxy(onProgress), onStream && Comlink.proxy(onStream)),
+    load: (r) => engine.load(r),
+    status: () => engine.status(),
+  };
+  const localFetch = createLocalFetch({ engine: engineLike, endpoints: { [URL_]: { task: 'text-generation', model: GENERATOR, device: 'wasm' } } });
+  const hf = new InferenceClient('', { endpointUrl: URL_, fetch: localFetch });
+
+  let promptTokens = 0;
+  const viaEngine = async () => {
+    const ids: number[] = [];
+    let first = 0;
+    let last = 0;
+    const t0 = performance.now();
+    const result = await engine.infer(
+      request,
+      undefined,
+      Comlink.proxy((event: { type: string; id?: number; promptTokens?: number }) => {
+        if (event.type === 'start') {
+          promptTokens = event.promptTokens!;
+          return;
+        }
+        last = performance.now() - t0;
+        if (!ids.length) first = last;
+        ids.push(event.id!);
+      }),
+    );
+    if (!result.ok) throw new Error(result.error);
+    return { firstMs: first, lastMs: last, ids };
+  };
+  const viaClient = async () => {
+    let count = 0;
+    let first = 0;
+    let last = 0;
+    const t0 = performance.now();
+    for await (const _chunk of hf.textGenerationStream({ inputs: GEN_PROMPT, parameters: { max_new_tokens: GEN_TOKENS, do_sample: false } })) {
+      last = performance.now() - t0;
+      if (!count++) first = last;
+    }
+    return { firstMs: first, lastMs: last, ids: Array.from({ length: count }, () => 0) };
+  };
+  const variants: [string, () => Promise<{ firstMs: number; lastMs: number; ids: number[] }>][] = [
+    ['direct model.generate, timed inside the worker', () => remote.directGenerate(GEN_PROMPT, GEN_TOKENS)],
+    ['engine, streaming, timed on the page', viaEngine],
+    ['InferenceClient.textGenerationStream + createLocalFetch', viaClient],
+  ];
+  // The engine and the direct generate must make the same tokens before they are compared.
+  const [a, b] = [await variants[0]![1](), await variants[1]![1]()];
+  if (a.ids.join() !== b.ids.join()) throw new Error(`engine and direct generate disagree: ${a.ids} vs ${b.ids}`);
+
+  const ttft = variants.map(() => [] as number[]);
+  const speed = variants.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + round) % variants.length;
+      const t = await variants[i]![1]();
+      if (t.ids.length !== GEN_TOKENS) throw new Error(`${variants[i]![0]} made ${t.ids.length} tokens`);
+      ttft[i]!.push(t.firstMs);
+      speed[i]!.push(((t.ids.length - 1) * 1000) / (t.lastMs - t.firstMs));
+    }
+  }
+  worker.terminate();
+  return {
+    name,
+    rounds,
+    promptTokens,
+    newTokens: GEN_TOKENS,
+    rows: variants.map(([variant], i) => ({ variant, ttft: quantile(ttft[i]!, 0.5), tokensPerSecond: quantile(speed[i]!, 0.5) })),
+  };
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
   const rounds = Number(params.get('rounds') ?? 40);
@@ -177,6 +289,12 @@ async function main() {
   const only = params.get('only')?.toLowerCase();
   const results: ConfigResult[] = [];
   for (const config of configs) if (!only || config.name.toLowerCase().includes(only)) results.push(await runConfig(config));
+  const generation: GenerationResult[] = [];
+  if (!only || only.includes('gen')) {
+    const genRounds = Math.max(5, Math.round(rounds / 4));
+    generation.push(await runGeneration('WASM, 2 threads', 2, genRounds));
+    generation.push(await runGeneration('WASM, 1 thread', 1, genRounds));
+  }
   const batching: BatchingResult[] = [];
   if (!only || 'batching'.includes(only) || only.includes('batch')) {
     const wasmRounds = Math.max(3, Math.round(rounds / 8));
@@ -186,7 +304,7 @@ async function main() {
     batching.push(await runBatching('WASM, 2 threads, long inputs', 'wasm', 2, wasmRounds, TEXT));
     if (params.get('webgpu') !== '0') batching.push(await runBatching('WebGPU (SwiftShader)', 'webgpu', 2, 2));
   }
-  (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results, batching };
+  (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results, batching, generation };
   document.getElementById('out')!.textContent = JSON.stringify(results, null, 2);
 }
 

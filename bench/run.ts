@@ -9,7 +9,7 @@ import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { generateFixtures } from '../test/fixtures/generate.js';
 import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from '../build/vite-plugins.js';
-import type { BatchingResult, ConfigResult } from './page.js';
+import type { BatchingResult, ConfigResult, GenerationResult } from './page.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,10 +51,12 @@ try {
     crossOriginIsolated: boolean;
     results: ConfigResult[];
     batching: BatchingResult[];
+    generation: GenerationResult[];
   };
   if (out.error) throw new Error(out.error);
   print(out.results, out.crossOriginIsolated);
   printBatching(out.batching);
+  printGeneration(out.generation);
 } finally {
   await browser.close();
   await server.close();
@@ -89,6 +91,30 @@ function printBatching(results: BatchingResult[]) {
     );
   }
   console.log('');
+}
+
+function printGeneration(results: GenerationResult[]) {
+  if (!results.length) return;
+  console.log(
+    `### Streaming generation — local-endpoint/bench-llama (Llama, 6 layers, hidden 512, 21.4 M parameters, fp32), ` +
+      `${results[0]!.promptTokens}-token prompt, ${results[0]!.newTokens} new tokens, greedy, medians\n`,
+  );
+  for (const r of results) {
+    console.log(`#### ${r.name} — ${r.rounds} rounds\n`);
+    console.log('| variant | time to first token (ms) | tokens/s after the first |');
+    console.log('|---|---:|---:|');
+    for (const row of r.rows) console.log(`| ${row.variant} | ${fmt(row.ttft)} | ${row.tokensPerSecond.toFixed(1)} |`);
+    const [direct, engine, client] = r.rows;
+    console.log(
+      `\nengine ÷ direct: **${((engine!.tokensPerSecond / direct!.tokensPerSecond) * 100).toFixed(1)}%** of tokens/s, ` +
+        `**${signed(engine!.ttft - direct!.ttft)} ms** to the first token; ` +
+        `client stream: ${((client!.tokensPerSecond / direct!.tokensPerSecond) * 100).toFixed(1)}%, ${signed(client!.ttft - direct!.ttft)} ms\n`,
+    );
+  }
+}
+
+function signed(ms: number): string {
+  return `${ms >= 0 ? '+' : '−'}${fmt(Math.abs(ms))}`;
 }
 
 function fmt(ms: number): string {

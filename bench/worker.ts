@@ -15,6 +15,21 @@ type Pipe = ((text: string, options: Record<string, unknown>) => Promise<{ tolis
 
 const engine = new Engine(browserRuntime({ wasmPaths: { mjs, wasm } }));
 let direct: Pipe | undefined;
+
+/** What a generation run measured, in ms from its start. */
+export interface GenerationTiming {
+  /** Time to the first generated token. */
+  firstMs: number;
+  /** Time to the last generated token. */
+  lastMs: number;
+  ids: number[];
+}
+
+interface Generator {
+  tokenizer: (text: string) => Record<string, unknown>;
+  model: { generate(options: Record<string, unknown>): Promise<unknown> };
+}
+let generator: Generator | undefined;
 const OPTIONS = { pooling: 'mean', normalize: true };
 
 const bench = {
@@ -37,6 +52,39 @@ const bench = {
     return performance.now() - t0;
   },
   ping(): void {},
+  async loadDirectGenerator(model: string, device: string): Promise<void> {
+    generator = (await pipeline('text-generation', model, { device: device as never })) as unknown as Generator;
+  },
+  /**
+   * A hand-written worker's generation: tokenizer, then model.generate with a streamer, greedy,
+   * timed inside the worker (no messaging at all).
+   */
+  async directGenerate(prompt: string, maxNewTokens: number): Promise<GenerationTiming> {
+    const inputs = generator!.tokenizer(prompt);
+    const ids: number[] = [];
+    let firstMs = 0;
+    let lastMs = 0;
+    let prompted = false;
+    const t0 = performance.now();
+    await generator!.model.generate({
+      ...inputs,
+      max_new_tokens: maxNewTokens,
+      do_sample: false,
+      streamer: {
+        put(value: bigint[][]) {
+          if (!prompted) {
+            prompted = true; // the first call carries the prompt
+            return;
+          }
+          lastMs = performance.now() - t0;
+          if (ids.length === 0) firstMs = lastMs;
+          ids.push(Number(value[0]![0]));
+        },
+        end() {},
+      },
+    });
+    return { firstMs, lastMs, ids };
+  },
 };
 
 export type BenchWorker = typeof bench;
