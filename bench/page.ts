@@ -203,9 +203,19 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
   const loaded = await engine.load(request);
   if (!loaded.ok) throw new Error(loaded.error);
   await remote.loadDirectGenerator(GENERATOR, 'wasm');
-  // Callbacks cross the worker boundary as comlink proxies (WorkerEngine does the same).
+  // As WorkerEngine does: callbacks cross as comlink proxies, and a request with a signal gets a
+  // cancellation flag in shared memory (the local fetch always gives streams a signal).
+  let requests = 0;
   const engineLike: EngineLike = {
-    infer: (r, onProgress, onStream) => engine.infer(r, onProgress && Comlink.proxy(onProgress), onStream && Comlink.proxy(onStream)),
+    infer: (r, onProgress, onStream, signal) => {
+      const flag = signal ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+      const id = signal ? `bench-${++requests}` : undefined;
+      signal?.addEventListener('abort', () => {
+        Atomics.store(flag!, 0, 1);
+        void engine.cancel(id!);
+      });
+      return engine.infer({ ...r, ...(id ? { id, cancelFlag: flag } : {}) }, onProgress && Comlink.proxy(onProgress), onStream && Comlink.proxy(onStream));
+    },
     load: (r) => engine.load(r),
     status: () => engine.status(),
   };
@@ -219,7 +229,8 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
     let last = 0;
     const t0 = performance.now();
     const result = await engine.infer(
-      request,
+      // Cancellable, as a request with a signal is: an id and a shared flag.
+      { ...request, id: `bench-${++requests}`, cancelFlag: new Int32Array(new SharedArrayBuffer(4)) },
       undefined,
       Comlink.proxy((event: { type: string; id?: number; promptTokens?: number }) => {
         if (event.type === 'start') {

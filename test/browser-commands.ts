@@ -43,6 +43,8 @@ export const workerHeaps: BrowserCommand<[urlPart: string]> = async (ctx, urlPar
       const call = (method: string) =>
         new Promise<any>((ok, fail) => {
           const id = ++next;
+          // A worker that is shutting down never answers.
+          setTimeout(() => fail(new Error(`${method}: no answer from ${worker.url}`)), 5000);
           const onMessage = (event: { sessionId: string; message: string }) => {
             const message = JSON.parse(event.message);
             if (event.sessionId !== sessionId || message.id !== id) return;
@@ -53,10 +55,14 @@ export const workerHeaps: BrowserCommand<[urlPart: string]> = async (ctx, urlPar
           cdp.on('Target.receivedMessageFromTarget', onMessage as never);
           void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) });
         });
-      await call('HeapProfiler.collectGarbage');
-      const { usedSize } = await call('Runtime.getHeapUsage');
-      heaps.push({ url: worker.url, usedBytes: usedSize });
-      await cdp.send('Target.detachFromTarget', { sessionId });
+      try {
+        await call('HeapProfiler.collectGarbage');
+        const { usedSize } = await call('Runtime.getHeapUsage');
+        heaps.push({ url: worker.url, usedBytes: usedSize });
+      } catch {
+        // Gone (terminated): not part of the page any more.
+      }
+      await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
     }
     return heaps;
   } finally {

@@ -35,6 +35,12 @@ export interface EngineRequest {
   stream?: boolean;
   /** Names the request for `cancel(id)`. */
   id?: string;
+  /**
+   * A cancellation flag in shared memory (an Int32Array over a SharedArrayBuffer, on pages that
+   * are cross-origin isolated): non-zero means cancelled. The engine reads it between tokens
+   * without waiting for a message, so generation need not yield to the event loop each step.
+   */
+  cancelFlag?: Int32Array;
 }
 
 export interface EngineAnswer {
@@ -113,7 +119,7 @@ export class Engine {
   /** Models that failed on WebGPU: `auto` runs them on WASM. */
   private webgpuFailures = new Map<string, string>();
   /** Requests in flight that can be cancelled, by id. */
-  private readonly running = new Map<string, { cancelled: boolean }>();
+  private readonly running = new Map<string, Control>();
 
   constructor(private readonly runtime: EngineRuntime, options: EngineOptions = {}) {
     runtime.onSessionFailure?.((error) => {
@@ -161,9 +167,10 @@ export class Engine {
   ): Promise<EngineResult> {
     const received = now();
     if (this.poisoned) return this.retryElsewhere();
-    const control = { cancelled: Boolean(signal?.aborted) };
+    const control = new Control(request.cancelFlag, Boolean(signal?.aborted));
+    control.reachable = request.id !== undefined || signal !== undefined;
     const onAbort = () => {
-      control.cancelled = true;
+      control.cancel();
     };
     signal?.addEventListener('abort', onAbort);
     if (request.id !== undefined) this.running.set(request.id, control);
@@ -217,8 +224,7 @@ export class Engine {
 
   /** Stops a request sent with this `id`: before it starts, or within one generated token. */
   cancel(id: string): void {
-    const control = this.running.get(id);
-    if (control) control.cancelled = true;
+    this.running.get(id)?.cancel();
   }
 
   /** Loads a pipeline ahead of the first request (for example while the page shows progress). */
@@ -413,8 +419,33 @@ class Cancelled extends Error {
 }
 
 /** What a task's run sees of its request: the stream, the cancellation flag, the sampler's seed. */
+/** Whether a request was cancelled: by a message, a signal, or its shared flag. */
+class Control {
+  private flagged: boolean;
+
+  constructor(private readonly flag: Int32Array | undefined, cancelled: boolean) {
+    this.flagged = cancelled;
+  }
+
+  get cancelled(): boolean {
+    return this.flagged || (this.flag !== undefined && Atomics.load(this.flag, 0) !== 0);
+  }
+
+  /** The flag is seen without a turn of the event loop. */
+  get shared(): boolean {
+    return this.flag !== undefined;
+  }
+
+  /** Something can cancel this request: a shared flag, a signal, or an id for `cancel(id)`. */
+  reachable = false;
+
+  cancel(): void {
+    this.flagged = true;
+  }
+}
+
 function runContext(
-  control: { cancelled: boolean },
+  control: Control,
   model: string,
   onStream?: StreamListener,
 ): RunContext & { delivered(): Promise<void> } {
@@ -422,6 +453,8 @@ function runContext(
   return {
     model,
     cancelled: () => control.cancelled,
+    // Nothing to wait for when the flag is shared, or when nothing can cancel the request.
+    cancelSeenAtOnce: control.shared || !control.reachable,
     seed: (value) => random.seed(value),
     delivered: () => pending.then(() => undefined),
     ...(onStream

@@ -5,8 +5,9 @@
  * One stopping criterion, called by `generate` after each new token, does the per-token work:
  * it decodes the new text (a window of the last tokens, as TGI does, so a step costs the same at
  * token 10 and token 1000), streams it, cuts at stop sequences, counts, and ends the generation on
- * EOS, a stop sequence, the token budget or cancellation. Before each model step the loop yields
- * one macrotask, so that a cancellation sent from the page is seen within one token.
+ * EOS, a stop sequence, the token budget or cancellation. A cancellation is seen within one token:
+ * through a flag in shared memory when the page is cross-origin isolated, otherwise because each
+ * model step first yields one macrotask, so that the cancel message is received.
  */
 import { badRequest } from '../errors.js';
 import { yieldToEventLoop } from './yield.js';
@@ -42,6 +43,11 @@ export interface RunContext {
   emit?: (event: StreamEvent) => void;
   /** True once the caller has aborted the request. */
   cancelled(): boolean;
+  /**
+   * `cancelled()` reads shared memory, so it changes without a turn of the event loop. Otherwise
+   * each decoding step first yields one macrotask, so that a cancel message is received.
+   */
+  cancelSeenAtOnce?: boolean;
   /** Seeds the sampler (transformers.js's global random); no value means fresh entropy. */
   seed(value?: number): void;
   /** The model id the request named (OpenAI answers carry it). */
@@ -370,7 +376,7 @@ async function generateOne(
   };
 
   const steps = yieldingSteps(model);
-  steps.active = true;
+  steps.active = !state.ctx.cancelSeenAtOnce;
   try {
     await model.generate({ ...encoded, ...kwargs, stopping_criteria: [criterion] });
   } finally {

@@ -20,6 +20,11 @@ import type { EngineLike } from './engine-like.js';
 export interface WorkerEngineOptions extends EngineOptions {
   /** Creates the module worker. The default uses this package's `worker/index.ts` through the bundler. */
   createWorker?: () => Worker;
+  /**
+   * Cancel through a flag in shared memory (default: when the page is cross-origin isolated).
+   * Without it, the worker yields to its event loop before each token to receive cancel messages.
+   */
+  sharedCancel?: boolean;
 }
 
 interface Live {
@@ -58,13 +63,19 @@ export class WorkerEngine implements EngineLike {
           onStream(event);
         })
       : undefined;
+    // Where memory can be shared, the worker reads cancellation from a flag between tokens.
+    const flag = signal && (this.options.sharedCancel ?? sharedMemory()) ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     const answer = this.withRetries(async (engine) => {
-      const id = `r${++this.requests}`;
-      const cancel = () => void engine.cancel(id);
+      // Only a request with a signal can be cancelled, so only it gets an id.
+      const id = signal ? `r${++this.requests}` : undefined;
+      const cancel = () => {
+        if (flag) Atomics.store(flag, 0, 1);
+        if (id) void engine.cancel(id);
+      };
       signal?.addEventListener('abort', cancel);
       try {
         const result = await engine.infer(
-          { ...request, id, ...(alone ? { noBatch: true } : {}) },
+          { ...request, ...(id ? { id } : {}), ...(alone ? { noBatch: true } : {}), ...(flag ? { cancelFlag: flag } : {}) },
           onProgress && Comlink.proxy(onProgress),
           stream,
         );
@@ -117,7 +128,7 @@ export class WorkerEngine implements EngineLike {
     if (!this.live) {
       const worker = this.options.createWorker?.() ?? defaultWorker();
       const engine = Comlink.wrap<Engine>(worker);
-      const { createWorker: _, ...engineOptions } = this.options;
+      const { createWorker: _, sharedCancel: __, ...engineOptions } = this.options;
       void engine.configure({ ...engineOptions, webgpuFailures: { ...this.webgpuFailures } });
       this.live = { worker, engine, pending: 0, retired: false };
     }
@@ -133,6 +144,10 @@ export class WorkerEngine implements EngineLike {
     if (poisoned.pending === 0) poisoned.worker.terminate();
     this.live = undefined;
   }
+}
+
+function sharedMemory(): boolean {
+  return typeof SharedArrayBuffer === 'function' && Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
 }
 
 function cancelled(): EngineResult {

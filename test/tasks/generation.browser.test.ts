@@ -106,19 +106,23 @@ describe('text-generation', () => {
   });
 
   it('delivers the first token while the generation is still running', async () => {
+    const t0 = performance.now();
     const response = await localFetch(URLS.gpt2, {
       method: 'POST',
-      body: JSON.stringify({ inputs: PROMPT, parameters: { max_new_tokens: 40 }, stream: true }),
+      body: JSON.stringify({ inputs: PROMPT, parameters: { max_new_tokens: 200 }, stream: true }),
     });
     const reader = response.body!.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
-    expect(first).toMatch(/^data: \{"index":0,/);
-    // The worker is still generating: its pipeline has this request in its queue.
-    const status = await engine.status();
-    expect(status.pipelines.find((p) => p.model === GPT2)?.queued).toBe(1);
-    let rest = '';
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
-    expect((first + rest).match(/^data: /gm)).toHaveLength(40);
+    const arrivals: number[] = [];
+    let text = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      arrivals.push(performance.now() - t0);
+      text += new TextDecoder().decode(r.value);
+    }
+    expect(text.match(/^data: /gm)).toHaveLength(200);
+    // Tokens arrive spread over the generation, not in one piece at its end: the first comes
+    // before a quarter of the total time, and most reads bring one token each.
+    expect(arrivals[0]!).toBeLessThan(arrivals.at(-1)! / 4);
+    expect(arrivals.length).toBeGreaterThan(50);
   });
 
   it('cuts at stop sequences as TGI does (the stop string ends the text) and says why', async () => {
@@ -241,6 +245,27 @@ describe('cancellation', () => {
     const next = await engine.infer({ task: 'text-generation', model: GPT2, device: 'wasm', inputs: PROMPT, parameters: { max_new_tokens: 1 } });
     expect(next.ok).toBe(true);
     if (next.ok) expect(next.waitMs).toBeLessThan(Math.max(50, 3 * perToken));
+  });
+
+  it('without shared memory, the worker yields between tokens and still stops within one', async () => {
+    const messageOnly = new WorkerEngine({ sharedCancel: false });
+    try {
+      const fetchMessages = createLocalFetch({ engine: messageOnly, endpoints: { [URLS.gpt2]: { task: 'text-generation', model: GPT2, device: 'wasm' } } });
+      const controller = new AbortController();
+      let seen = 0;
+      const stream = new InferenceClient('', { fetch: fetchMessages, endpointUrl: URLS.gpt2 })
+        .textGenerationStream({ inputs: PROMPT, parameters: { max_new_tokens: 500 } }, { signal: controller.signal });
+      await expect((async () => {
+        for await (const _ of stream) if (++seen === 3) controller.abort();
+      })()).rejects.toThrow(/abort/i);
+      // A status request waits for the worker: it answers as soon as the generation has stopped.
+      const t0 = performance.now();
+      const status = await messageOnly.status();
+      expect(status.pipelines[0]!.queued).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(500);
+    } finally {
+      messageOnly.terminate();
+    }
   });
 
   it('an abort while queued never runs the request; the others complete', async () => {
