@@ -72,9 +72,14 @@ describe('task registry', () => {
       'sentence-embeddings',
       'sentence-similarity',
       'ranking',
+      'text-generation',
+      'conversational',
+      'text2text-generation',
+      'summarization',
+      'translation',
     ]);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
-    expect(() => getTask('summarisation')).toThrow(`Unknown task "summarisation". Supported tasks: ${supportedTasks.join(', ')}.`);
+    expect(() => getTask('text-to-speech')).toThrow(`Unknown task "text-to-speech". Supported tasks: ${supportedTasks.join(', ')}.`);
     expect(getTask('ner').id).toBe('token-classification');
     expect(() => getTask(undefined)).toThrow(/Unknown task undefined/);
   });

@@ -79,7 +79,7 @@ describe('Engine in Node', () => {
 
   it('returns errors as values and keeps serving: unknown task, missing model, corrupt model, bad device', async () => {
     const cases = [
-      [{ task: 'summarization', model: CLASSIFIER, inputs: 'x' }, 400, /Unknown task "summarization"/],
+      [{ task: 'text-to-speech', model: CLASSIFIER, inputs: 'x' }, 400, /Unknown task "text-to-speech"/],
       [{ task: 'text-classification', model: 'nobody/nothing', inputs: 'x' }, 400, /Model "nobody\/nothing" could not be found/],
       [{ task: 'text-classification', model: '', inputs: 'x' }, 400, /model must be a non-empty string/],
       [{ task: 'text-classification', model: CORRUPT, inputs: 'x' }, 500, /failed to load/],
