@@ -11,6 +11,7 @@ import {
   showAnswer,
   showBusy,
   showError,
+  showStreaming,
   showProgress,
   showRoute,
   showStatus,
@@ -32,6 +33,11 @@ const DEFAULT_INPUTS: Record<string, string> = {
   'sentence-embeddings': 'Lets create an embedding',
   'sentence-similarity': JSON.stringify({ source_sentence: 'Lets create an embedding', sentences: ['Lets create an embedding', 'I live in Berlin'] }),
   ranking: JSON.stringify({ query: 'what is the capital of germany', texts: ['berlin is the capital of germany', 'i love this movie'], return_documents: true }),
+  'text-generation': 'The weather in Berlin',
+  conversational: JSON.stringify([{ role: 'user', content: 'Which movie is the best ?' }]),
+  'text2text-generation': 'My name is Wolfgang and I live in Berlin',
+  summarization: 'My name is Wolfgang and I live in Berlin. This model is used with sagemaker for inference.',
+  translation: 'My name is Wolfgang and I live in Berlin',
 };
 
 const PARAMETER_HINTS: Record<string, string> = {
@@ -43,7 +49,16 @@ const PARAMETER_HINTS: Record<string, string> = {
   'feature-extraction': 'e.g. {"pooling": "cls", "normalize": false}',
   'sentence-embeddings': 'e.g. {"normalize": false}',
   ranking: 'e.g. {"raw_scores": true}',
+  'text-generation': 'streams; e.g. {"max_new_tokens": 60, "do_sample": true, "seed": 1, "stop": ["."]}',
+  conversational: 'streams through /v1/chat/completions; e.g. {"max_new_tokens": 60, "temperature": 0}',
+  'text2text-generation': 'e.g. {"max_new_tokens": 30}',
+  summarization: 'e.g. {"max_new_tokens": 30}',
+  translation: 'multilingual models need e.g. {"src_lang": "en", "tgt_lang": "de"}',
 };
+
+/** Generation the demo streams token by token (Stop aborts it). */
+const STREAMED = new Set(['text-generation', 'conversational']);
+let stopping: AbortController | undefined;
 
 /** The generated models by task, from /models/index.json (served by this page's server). */
 let modelsByTask: Record<string, string[]> = {};
@@ -166,7 +181,9 @@ async function run(): Promise<void> {
     const payload = { inputs, parameters: parameters.value };
     let answer: unknown;
     // The official client's methods where they fit; otherwise the raw Endpoint request.
-    if (task === 'text-classification' && typeof inputs === 'string') {
+    if (STREAMED.has(task)) {
+      answer = await stream(client, task, inputs, parameters.value, started);
+    } else if (task === 'text-classification' && typeof inputs === 'string') {
       answer = await client.textClassification({ inputs, parameters: parameters.value });
     } else if (task === 'feature-extraction') {
       answer = await client.featureExtraction(payload as Parameters<typeof client.featureExtraction>[0]);
@@ -181,6 +198,51 @@ async function run(): Promise<void> {
     ui.allowRemote.disabled = false;
     clearProgress();
     void refreshStatus();
+  }
+}
+
+/**
+ * Streams a generation through the official client's async iterators, showing each token as it
+ * arrives; the Stop button aborts it (the worker stops within one token).
+ */
+async function stream(
+  client: LocalEndpointClient,
+  task: string,
+  inputs: unknown,
+  parameters: Record<string, unknown>,
+  started: number,
+): Promise<unknown> {
+  stopping = new AbortController();
+  ui.stop.hidden = false;
+  const signal = stopping.signal;
+  let text = '';
+  let tokens = 0;
+  let finish: unknown = null;
+  const { max_new_tokens, ...rest } = parameters;
+  try {
+    if (task === 'conversational') {
+      const messages = (Array.isArray(inputs) ? inputs : [{ role: 'user', content: String(inputs) }]) as never;
+      const chunks = client.chatCompletionStream({ messages, ...(max_new_tokens ? { max_tokens: max_new_tokens } : {}), ...rest } as never, { signal });
+      for await (const chunk of chunks) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        showStreaming(text, ++tokens, performance.now() - started);
+      }
+    } else {
+      const chunks = client.textGenerationStream({ inputs: String(inputs), parameters }, { signal });
+      for await (const chunk of chunks as AsyncIterable<{ choices: { text: string; finish_reason: string | null }[] }>) {
+        text += chunk.choices[0]?.text ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        showStreaming(text, ++tokens, performance.now() - started);
+      }
+    }
+    return { generated_text: text, finish_reason: finish, tokens };
+  } catch (err) {
+    if (signal.aborted) return { generated_text: text, finish_reason: 'stopped by you', tokens };
+    throw err;
+  } finally {
+    ui.stop.hidden = true;
+    stopping = undefined;
   }
 }
 
@@ -216,6 +278,7 @@ ui.allowRemote.addEventListener('change', () => {
   showStatus({ error: 'restarting…' });
   void refreshStatus();
 });
+ui.stop.addEventListener('click', () => stopping?.abort());
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
   if (!ui.run.disabled) void run();

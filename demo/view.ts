@@ -9,6 +9,7 @@ function byId<T extends HTMLElement>(id: string): T {
 
 export const ui = {
   form: byId<HTMLFormElement>('form'),
+  stop: byId<HTMLButtonElement>('stop'),
   task: byId<HTMLSelectElement>('task'),
   model: byId<HTMLInputElement>('model'),
   modelList: byId<HTMLDataListElement>('model-list'),
@@ -69,6 +70,14 @@ export function showAnswer(answer: unknown, ms: number): void {
   ui.answer.hidden = false;
   ui.answer.textContent = JSON.stringify(answer, null, 2);
   ui.elapsed.textContent = `${formatMs(ms)}`;
+}
+
+/** A streamed answer so far: the text generated until now, growing token by token. */
+export function showStreaming(text: string, tokens: number, ms: number): void {
+  ui.error.hidden = true;
+  ui.answer.hidden = false;
+  ui.answer.textContent = text;
+  ui.elapsed.textContent = `${tokens} tokens · ${formatMs(ms)}`;
 }
 
 export function showError(message: string, ms?: number): void {
