@@ -142,12 +142,15 @@ async function streamResponse(
   const begun = new Promise<null>((ok) => {
     begin = () => ok(null);
   });
+  const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
   const result = options.engine.infer(
     request,
     options.onProgress,
     (event) => {
       if (event.type === 'start') {
         meta.promptTokens = event.promptTokens;
+        if (event.device) headers['x-compute-type'] = event.device;
+        if (event.fallback) headers['x-compute-fallback'] = event.fallback.replace(/[\r\n]+/g, ' ').slice(0, 500);
         begin();
         return;
       }
@@ -175,10 +178,7 @@ async function streamResponse(
       controller.close();
     }
   });
-  return new Response(body, {
-    status: 200,
-    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
-  });
+  return new Response(body, { status: 200, headers });
 }
 
 /** What `fetch` rejects with when its signal aborts. */

@@ -179,8 +179,9 @@ export class Engine {
       const task = getTask(request.task);
       const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters, stream: request.stream });
       if (request.stream && !task.stream) throw badRequest(`${task.id} cannot stream: drop "stream": true.`);
-      const ctx = runContext(control, request.model, onStream);
       const { key, loaded, fallback } = await this.acquire(task, request, onProgress);
+      // The stream's first event says where the request runs (the x-compute-type of a stream).
+      const ctx = runContext(control, request.model, onStream && ((event) => onStream(event.type === 'start' ? { ...event, device: key.device, ...(fallback ? { fallback } : {}) } : event)));
       if (control.cancelled) throw new Cancelled();
       const batchKey = task.batch && !request.noBatch ? task.batch.key(parsed, loaded.setup) : null;
       const tokens = batchKey !== null ? task.batch!.tokens(loaded.pipe, parsed) : 0;

@@ -21,6 +21,9 @@ export type FinishReason = 'length' | 'eos_token' | 'stop_sequence' | 'cancelled
 export interface StreamStart {
   type: 'start';
   promptTokens: number;
+  /** Set by the engine: the device that runs the request, and why when it is not the fastest. */
+  device?: string;
+  fallback?: string;
 }
 
 /** One generated token. The last one of a generation carries `finish`. */

@@ -111,6 +111,8 @@ describe('text-generation', () => {
       method: 'POST',
       body: JSON.stringify({ inputs: PROMPT, parameters: { max_new_tokens: 200 }, stream: true }),
     });
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    expect(response.headers.get('x-compute-type')).toBe('wasm');
     const reader = response.body!.getReader();
     const arrivals: number[] = [];
     let text = '';
