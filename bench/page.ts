@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import { InferenceClient } from '@huggingface/inference';
 import { createLocalFetch, type EngineLike } from '../src/index.js';
 import type { BenchWorker } from './worker.js';
-import type { Engine } from '../worker/engine.js';
+import type { Engine, StreamEvent } from '../worker/engine.js';
 
 const MODEL = 'local-endpoint/bench-bert-encoder';
 const URL_ = 'https://bench.local-endpoint.invalid/';
@@ -203,18 +203,28 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
   const loaded = await engine.load(request);
   if (!loaded.ok) throw new Error(loaded.error);
   await remote.loadDirectGenerator(GENERATOR, 'wasm');
-  // As WorkerEngine does: callbacks cross as comlink proxies, and a request with a signal gets a
-  // cancellation flag in shared memory (the local fetch always gives streams a signal).
+  // As WorkerEngine does: stream events come on a MessagePort of their own, and a request with a
+  // signal gets a cancellation flag in shared memory (the local fetch gives every stream a signal).
   let requests = 0;
+  const streamPort = (onEvent: (event: StreamEvent) => void) => {
+    const channel = new MessageChannel();
+    const ended = new Promise<void>((resolve) => {
+      channel.port1.onmessage = ({ data }) => (data.type === 'end' ? (channel.port1.close(), resolve()) : onEvent(data));
+    });
+    return { port: Comlink.transfer(channel.port2, [channel.port2]), ended };
+  };
   const engineLike: EngineLike = {
-    infer: (r, onProgress, onStream, signal) => {
+    infer: async (r, onProgress, onStream, signal) => {
       const flag = signal ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
       const id = signal ? `bench-${++requests}` : undefined;
       signal?.addEventListener('abort', () => {
         Atomics.store(flag!, 0, 1);
         void engine.cancel(id!);
       });
-      return engine.infer({ ...r, ...(id ? { id, cancelFlag: flag } : {}) }, onProgress && Comlink.proxy(onProgress), onStream && Comlink.proxy(onStream));
+      const stream = onStream ? streamPort(onStream) : undefined;
+      const result = await engine.infer({ ...r, ...(id ? { id, cancelFlag: flag } : {}) }, onProgress && Comlink.proxy(onProgress), stream?.port);
+      await stream?.ended;
+      return result;
     },
     load: (r) => engine.load(r),
     status: () => engine.status(),
@@ -228,20 +238,22 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
     let first = 0;
     let last = 0;
     const t0 = performance.now();
+    const stream = streamPort((event) => {
+      if (event.type === 'start') {
+        promptTokens = event.promptTokens;
+        return;
+      }
+      last = performance.now() - t0;
+      if (!ids.length) first = last;
+      ids.push(event.id);
+    });
+    // Cancellable, as a request with a signal is: an id and a shared flag.
     const result = await engine.infer(
-      // Cancellable, as a request with a signal is: an id and a shared flag.
       { ...request, id: `bench-${++requests}`, cancelFlag: new Int32Array(new SharedArrayBuffer(4)) },
       undefined,
-      Comlink.proxy((event: { type: string; id?: number; promptTokens?: number }) => {
-        if (event.type === 'start') {
-          promptTokens = event.promptTokens!;
-          return;
-        }
-        last = performance.now() - t0;
-        if (!ids.length) first = last;
-        ids.push(event.id!);
-      }),
+      stream.port,
     );
+    await stream.ended;
     if (!result.ok) throw new Error(result.error);
     return { firstMs: first, lastMs: last, ids };
   };

@@ -156,14 +156,35 @@ export class Engine {
   }
 
   /**
-   * Answers one Endpoint request. Never throws. A streaming request's events go to `onStream`
+   * Answers one Endpoint request. Never throws. A streaming request's events go to `onStream`: a
+   * function, or (from the page) a MessagePort that gets each event as a message and `{type:
+   * "end"}` after the last, before the answer is returned.
    * as they happen; `signal` (in-process callers) or `cancel(request.id)` stops it.
    */
   async infer(
     request: EngineRequest,
     onProgress?: ProgressListener,
-    onStream?: StreamListener,
+    onStream?: StreamListener | MessagePort,
     signal?: AbortSignal,
+  ): Promise<EngineResult> {
+    // A port costs one message per token; a comlink callback costs two and a listener each.
+    const port = typeof MessagePort === 'function' && onStream instanceof MessagePort ? onStream : undefined;
+    const listener: StreamListener | undefined = port ? (event) => port.postMessage(event) : (onStream as StreamListener | undefined);
+    try {
+      return await this.answer(request, onProgress, listener, signal);
+    } finally {
+      if (port) {
+        port.postMessage({ type: 'end' });
+        port.close();
+      }
+    }
+  }
+
+  private async answer(
+    request: EngineRequest,
+    onProgress: ProgressListener | undefined,
+    onStream: StreamListener | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<EngineResult> {
     const received = now();
     if (this.poisoned) return this.retryElsewhere();

@@ -56,13 +56,6 @@ export class WorkerEngine implements EngineLike {
     if (signal?.aborted) return cancelled();
     let alone = false; // after a failed batch, the request goes again on its own
     let streamed = false; // a stream that has begun is never sent again (its tokens would repeat)
-    const stream = onStream
-      ? Comlink.proxy((event: StreamEvent) => {
-          if (signal?.aborted) return;
-          streamed = true;
-          onStream(event);
-        })
-      : undefined;
     // Where memory can be shared, the worker reads cancellation from a flag between tokens.
     const flag = signal && (this.options.sharedCancel ?? sharedMemory()) ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
     const answer = this.withRetries(async (engine) => {
@@ -73,12 +66,32 @@ export class WorkerEngine implements EngineLike {
         if (id) void engine.cancel(id);
       };
       signal?.addEventListener('abort', cancel);
+      // Stream events come on a port of their own, then `{type: "end"}` before the answer.
+      let ended: Promise<void> = Promise.resolve();
+      let port: MessagePort | undefined;
+      if (onStream) {
+        const channel = new MessageChannel();
+        ended = new Promise<void>((resolve) => {
+          channel.port1.onmessage = ({ data }: MessageEvent<StreamEvent | { type: 'end' }>) => {
+            if (data.type === 'end') {
+              channel.port1.close();
+              resolve();
+            } else if (!signal?.aborted) {
+              streamed = true;
+              onStream(data);
+            }
+          };
+        });
+        port = Comlink.transfer(channel.port2, [channel.port2]);
+      }
       try {
         const result = await engine.infer(
           { ...request, ...(id ? { id } : {}), ...(alone ? { noBatch: true } : {}), ...(flag ? { cancelFlag: flag } : {}) },
           onProgress && Comlink.proxy(onProgress),
-          stream,
+          port,
         );
+        // Every event is handled before the answer (a worker that died sends no end: 1 s at most).
+        await Promise.race([ended, new Promise((ok) => setTimeout(ok, 1000))]);
         if (!result.ok && result.noBatch) alone = true;
         if (!result.ok && streamed) return { ...result, retry: false };
         return result;
