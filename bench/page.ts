@@ -180,6 +180,11 @@ export interface GenerationResult {
   promptTokens: number;
   newTokens: number;
   rows: GenerationRow[];
+  /**
+   * Paired per round, against the direct generate of the same round (so that drift between
+   * rounds cancels): medians of the tokens/s ratio and of the added time to first token (ms).
+   */
+  paired: { variant: string; speedRatio: number; ttftAdded: number }[];
 }
 
 /**
@@ -295,6 +300,11 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
     promptTokens,
     newTokens: GEN_TOKENS,
     rows: variants.map(([variant], i) => ({ variant, ttft: quantile(ttft[i]!, 0.5), tokensPerSecond: quantile(speed[i]!, 0.5) })),
+    paired: variants.slice(1).map(([variant], k) => ({
+      variant,
+      speedRatio: quantile(speed[k + 1]!.map((v, r) => v / speed[0]![r]!), 0.5),
+      ttftAdded: quantile(ttft[k + 1]!.map((v, r) => v - ttft[0]![r]!), 0.5),
+    })),
   };
 }
 
