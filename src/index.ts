@@ -6,7 +6,9 @@ export { remoteFetch } from './transport/remote.js';
 export type { EngineLike } from './transport/engine-like.js';
 export { EndpointError } from './errors.js';
 export { supportedTasks, getTask } from './tasks/registry.js';
-export type { Dialect, EndpointPayload, TaskModule } from './tasks/types.js';
+export type { Dialect, EndpointPayload, TaskModule, RunContext, StreamShape } from './tasks/types.js';
+export type { StreamEvent, StreamStart, StreamToken, FinishReason } from './tasks/generate-core.js';
+export type { GenerationOptions, ChatMessage } from './tasks/generation.js';
 export { DIALECT_HEADER, detectDialect } from './wire/dialect.js';
 export type {
   EngineRequest,
@@ -18,4 +20,5 @@ export type {
   Device,
   DevicePreference,
   EngineOptions,
+  StreamListener,
 } from '../worker/engine.js';
