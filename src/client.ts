@@ -106,10 +106,11 @@ export class LocalEndpointClient {
 
   /**
    * The same, streamed: an async iterator of OpenAI completion chunks
-   * (`chunk.choices[0].text`), read as they are generated. `options.signal` stops generation.
+   * (`chunk.choices[0].text`), read as they are generated. `options.signal` stops generation, and
+   * so does leaving the loop early (`break`), which the official client alone does not do.
    */
   textGenerationStream(args: Args<'textGenerationStream'>, options?: CallOptions): ReturnType<InferenceClient['textGenerationStream']> {
-    return this.hf('text-generation', 'client').textGenerationStream(args, options);
+    return stopWhenLeft((signal) => this.hf('text-generation', 'client').textGenerationStream(args, { ...options, signal }), options?.signal);
   }
 
   /** A chat completion (`POST <endpoint>/v1/chat/completions`), with the model's chat template. */
@@ -119,7 +120,7 @@ export class LocalEndpointClient {
 
   /** The chat completion streamed: an async iterator of chunks (`chunk.choices[0].delta.content`). */
   chatCompletionStream(args: Args<'chatCompletionStream'>, options?: CallOptions): ReturnType<InferenceClient['chatCompletionStream']> {
-    return this.hf('text-generation', 'client').chatCompletionStream(args, options);
+    return stopWhenLeft((signal) => this.hf('text-generation', 'client').chatCompletionStream(args, { ...options, signal }), options?.signal);
   }
 
   summarization(args: Args<'summarization'>, options?: CallOptions): Promise<Answer<'summarization'>> {
@@ -171,6 +172,20 @@ export class LocalEndpointClient {
       },
     });
     return new InferenceClient(this.options.accessToken ?? '', { endpointUrl: url, fetch, retry_on_error: false });
+  }
+}
+
+/**
+ * Runs a stream with a signal that also aborts when the caller stops iterating. The official
+ * client only releases its reader then, so the generation would run on to its end unseen.
+ */
+async function* stopWhenLeft<T>(start: (signal: AbortSignal) => AsyncGenerator<T>, outer?: AbortSignal): AsyncGenerator<T> {
+  const left = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, left.signal]) : left.signal;
+  try {
+    yield* start(signal);
+  } finally {
+    left.abort();
   }
 }
 

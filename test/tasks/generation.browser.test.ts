@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
+import { LocalEndpointClient, WorkerEngine, createLocalFetch } from '../../src/index.js';
 import { CHAT_MESSAGES, GPT2, LLAMA, QWEN_CHAT, postJson as post } from '../helpers.js';
 
 const remote = inject('remote');
@@ -226,6 +226,37 @@ describe('chat', () => {
     const r = await post(localFetch, `${URLS.gpt2}/v1/chat/completions`, { messages: CHAT_MESSAGES });
     expect(r).toEqual({ status: 400, body: { error: expect.stringMatching(/no chat template/) } });
     await expect(hf(URLS.gpt2).chatCompletion({ messages: CHAT_MESSAGES })).rejects.toThrow(/no chat template/);
+  });
+});
+
+describe('LocalEndpointClient', () => {
+  it('offers the generation methods, streams as async iterators, and routes locally', async () => {
+    const client = new LocalEndpointClient({ mode: 'local', model: LLAMA, device: 'wasm', engine });
+    const chat = await client.chatCompletion({ messages: CHAT_MESSAGES, max_tokens: 8, temperature: 0 });
+    let streamed = '';
+    for await (const chunk of client.chatCompletionStream({ messages: CHAT_MESSAGES, max_tokens: 8, temperature: 0 })) {
+      streamed += chunk.choices[0]?.delta.content ?? '';
+    }
+    expect(streamed).toBe(chat.choices[0]!.message.content);
+    expect(client.lastRoute).toMatchObject({ path: 'local', device: 'wasm' });
+    const text = await client.textGeneration({ inputs: PROMPT, parameters: { max_new_tokens: 6, do_sample: false } });
+    let pieces = '';
+    for await (const chunk of client.textGenerationStream({ inputs: PROMPT, parameters: { max_new_tokens: 6, do_sample: false } })) {
+      pieces += (chunk as any).choices[0].text;
+    }
+    expect(pieces).toBe(text.generated_text);
+    // Leaving the loop early stops the generation (the official client alone would let it run on).
+    const gpt2 = new LocalEndpointClient({ mode: 'local', model: GPT2, device: 'wasm', engine });
+    const whole = performance.now();
+    await gpt2.textGeneration({ inputs: PROMPT, parameters: { max_new_tokens: 1000, do_sample: false } });
+    const wholeMs = performance.now() - whole;
+    for await (const _ of gpt2.textGenerationStream({ inputs: PROMPT, parameters: { max_new_tokens: 1000 } })) break;
+    const t0 = performance.now();
+    const next = await engine.infer({ task: 'text-generation', model: GPT2, device: 'wasm', inputs: PROMPT, parameters: { max_new_tokens: 1 } });
+    expect(next.ok).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(wholeMs / 4);
+    const summarizer = new LocalEndpointClient({ mode: 'local', model: 'local-endpoint/tiny-bart', device: 'wasm', engine });
+    expect(await summarizer.summarization({ inputs: 'My name is Wolfgang and I live in Berlin' })).toEqual({ summary_text: expect.any(String) });
   });
 });
 
