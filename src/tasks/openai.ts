@@ -22,7 +22,7 @@ import {
 import { generationSetup, runGeneration, type FinishReason, type GenerationResult, type GenerationSetup } from './generate-core.js';
 import { readBoolean } from './parameters.js';
 import { readStream } from './text-generation.js';
-import type { EndpointPayload, StreamMeta, StreamShape, StreamToken, TaskModule } from './types.js';
+import type { EndpointPayload, StreamShape, StreamToken, TaskModule } from './types.js';
 
 /** Body fields the routes take and ignore (they do not change a local answer). */
 const IGNORED = ['model', 'user', 'stream', 'stream_options', 'logit_bias', 'service_tier', 'store', 'metadata'];
@@ -106,16 +106,43 @@ export function openAIId(prefix: string): string {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** The chunk that ends an OpenAI stream when the caller asked for usage. */
-function usageChunk(object: string, meta: StreamMeta, event: StreamToken) {
+/** The fields every OpenAI answer and chunk starts with. */
+function envelope(object: string, id: string, created: number, model: string) {
+  return { id, object, created, model, system_fingerprint: SYSTEM_FINGERPRINT };
+}
+
+/** A route's whole answer: one choice per sequence, shaped by `choice`, and the usage. */
+function openAIAnswer(
+  object: string,
+  idPrefix: string,
+  model: string,
+  result: GenerationResult,
+  choice: (sequence: GenerationResult['sequences'][number]) => Record<string, unknown>,
+) {
   return {
-    id: meta.id,
-    object,
-    created: meta.created,
-    model: meta.model,
-    system_fingerprint: SYSTEM_FINGERPRINT,
-    choices: [],
-    usage: usage(meta, event.finish!.generatedTokens),
+    ...envelope(object, openAIId(idPrefix), nowSeconds(), model),
+    choices: result.sequences.map((s, index) => ({ index, ...choice(s), logprobs: null, finish_reason: openAIFinish(s.finish) })),
+    usage: usage(result, totalTokens(result)),
+  };
+}
+
+/** A route's stream: one chunk per token (shaped by `choice`), then the usage when asked for. */
+function openAIStream<R extends OpenAIRequest>(
+  object: string,
+  idPrefix: string,
+  choice: (event: StreamToken, request: R) => Record<string, unknown>,
+): StreamShape<R> {
+  return {
+    wanted: (request) => request.stream,
+    done: true,
+    idPrefix,
+    token(event, request, meta) {
+      const head = envelope(object, meta.id, meta.created, meta.model);
+      const finish_reason = event.finish ? openAIFinish(event.finish.reason) : null;
+      const chunk = { ...head, choices: [{ index: 0, ...choice(event, request), logprobs: null, finish_reason }] };
+      if (!event.finish || !request.includeUsage) return [chunk];
+      return [chunk, { ...head, choices: [], usage: usage(meta, event.finish.generatedTokens) }];
+    },
   };
 }
 
@@ -137,42 +164,13 @@ export const completions: TaskModule<CompletionRequest, GenerationSetup> = {
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
     const result = await runGeneration(pipe, { kind: 'text', text: request.prompt }, request.options, setup, ctx);
-    return {
-      id: openAIId('cmpl'),
-      object: 'text_completion',
-      created: nowSeconds(),
-      model: ctx?.model ?? 'local',
-      system_fingerprint: SYSTEM_FINGERPRINT,
-      choices: result.sequences.map((s, index) => ({
-        index,
-        text: request.echo ? request.prompt + s.text : s.text,
-        logprobs: null,
-        finish_reason: openAIFinish(s.finish),
-      })),
-      usage: usage(result, totalTokens(result)),
-    };
+    return openAIAnswer('text_completion', 'cmpl', ctx?.model ?? 'local', result, (s) => ({
+      text: request.echo ? request.prompt + s.text : s.text,
+    }));
   },
-  stream: {
-    wanted: (request) => request.stream,
-    done: true,
-    idPrefix: 'cmpl',
-    token(event, request, meta) {
-      const chunk = {
-        id: meta.id,
-        object: 'text_completion',
-        created: meta.created,
-        model: meta.model,
-        system_fingerprint: SYSTEM_FINGERPRINT,
-        choices: [{
-          index: 0,
-          text: event.index === 0 && request.echo ? request.prompt + event.text : event.text,
-          logprobs: null,
-          finish_reason: event.finish ? openAIFinish(event.finish.reason) : null,
-        }],
-      };
-      return event.finish && request.includeUsage ? [chunk, usageChunk('text_completion', meta, event)] : [chunk];
-    },
-  } satisfies StreamShape<CompletionRequest>,
+  stream: openAIStream<CompletionRequest>('text_completion', 'cmpl', (event, request) => ({
+    text: event.index === 0 && request.echo ? request.prompt + event.text : event.text,
+  })),
 };
 
 export const chatCompletions: TaskModule<ChatCompletionRequest, GenerationSetup> = {
@@ -190,40 +188,11 @@ export const chatCompletions: TaskModule<ChatCompletionRequest, GenerationSetup>
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
     const result = await runGeneration(pipe, { kind: 'chat', messages: request.messages }, request.options, setup, ctx);
-    return {
-      id: openAIId('chatcmpl'),
-      object: 'chat.completion',
-      created: nowSeconds(),
-      model: ctx?.model ?? 'local',
-      system_fingerprint: SYSTEM_FINGERPRINT,
-      choices: result.sequences.map((s, index) => ({
-        index,
-        message: { role: 'assistant', content: s.text },
-        logprobs: null,
-        finish_reason: openAIFinish(s.finish),
-      })),
-      usage: usage(result, totalTokens(result)),
-    };
+    return openAIAnswer('chat.completion', 'chatcmpl', ctx?.model ?? 'local', result, (s) => ({
+      message: { role: 'assistant', content: s.text },
+    }));
   },
-  stream: {
-    wanted: (request) => request.stream,
-    done: true,
-    idPrefix: 'chatcmpl',
-    token(event, request, meta) {
-      const chunk = {
-        id: meta.id,
-        object: 'chat.completion.chunk',
-        created: meta.created,
-        model: meta.model,
-        system_fingerprint: SYSTEM_FINGERPRINT,
-        choices: [{
-          index: 0,
-          delta: { role: 'assistant', content: event.text },
-          logprobs: null,
-          finish_reason: event.finish ? openAIFinish(event.finish.reason) : null,
-        }],
-      };
-      return event.finish && request.includeUsage ? [chunk, usageChunk('chat.completion.chunk', meta, event)] : [chunk];
-    },
-  } satisfies StreamShape<ChatCompletionRequest>,
+  stream: openAIStream<ChatCompletionRequest>('chat.completion.chunk', 'chatcmpl', (event) => ({
+    delta: { role: 'assistant', content: event.text },
+  })),
 };
