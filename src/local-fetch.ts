@@ -7,7 +7,7 @@ import { toErrorValue } from './errors.js';
 import { ROUTES, ROUTE_TASKS, getTask } from './tasks/registry.js';
 import { openAIId } from './tasks/openai.js';
 import type { Dialect, EndpointPayload, StreamMeta, TaskModule } from './tasks/types.js';
-import { readJsonBody, readPayload } from './wire/body.js';
+import { readJsonBody, readMediaPayload, readPayload } from './wire/body.js';
 import { detectDialect } from './wire/dialect.js';
 import type { EngineLike, EngineRequest, EngineResult, ProgressEvent } from './transport/engine-like.js';
 import type { DevicePreference } from '../worker/runtime.js';
@@ -72,7 +72,9 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
       const dialect = detectDialect(headers, options.dialect);
       const payload: EndpointPayload = routeTask
         ? await readRouteBody(request)
-        : withClientDefaults(await readPayload(request, url), dialect, task.clientParameters);
+        : task.media
+          ? await readMediaPayload(request, url, task.media)
+          : withClientDefaults(await readPayload(request, url), dialect, task.clientParameters);
       const parsed = task.parse(payload); // a bad request is refused here, before the engine
       const engineRequest: EngineRequest = {
         ...endpoint,

@@ -55,6 +55,11 @@ export interface RunContext {
   seed(value?: number): void;
   /** The model id the request named (OpenAI answers carry it). */
   model?: string;
+  /**
+   * Decodes image bytes where the work runs (in the worker: createImageBitmap and OffscreenCanvas;
+   * in Node: sharp) into transformers.js's RawImage. A body that is not a decodable image is a 400.
+   */
+  decodeImage?(bytes: Uint8Array): Promise<unknown>;
 }
 
 /** A run nobody streams or cancels. */

@@ -15,6 +15,7 @@ import { questionAnswering } from './question-answering.js';
 import { conversational, textGeneration } from './text-generation.js';
 import { summarization, text2textGeneration, translation } from './seq2seq.js';
 import { chatCompletions, completions } from './openai.js';
+import { imageClassification } from './image-classification.js';
 import { badRequest } from '../errors.js';
 
 const modules: TaskModule<any, any>[] = [
@@ -32,6 +33,7 @@ const modules: TaskModule<any, any>[] = [
   text2textGeneration,
   summarization,
   translation,
+  imageClassification,
 ];
 
 /** The OpenAI-compatible routes, served on generative endpoints (not tasks of their own). */

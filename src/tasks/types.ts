@@ -3,6 +3,7 @@
  * shapes the answer for each wire dialect. Parsing and shaping are pure functions of plain data.
  */
 import type { RunContext, StreamToken } from './generate-core.js';
+import type { MediaKind } from '../wire/media.js';
 
 export type { RunContext, StreamEvent, StreamToken } from './generate-core.js';
 
@@ -51,6 +52,11 @@ export interface TaskModule<Request = unknown, Setup = unknown> {
    * the `text-generation` pipeline of the same model, so the model loads once.
    */
   readonly loadAs?: string;
+  /**
+   * Tasks whose input is an image or a sound: the request body may be the raw bytes (with their
+   * Content-Type, or none), or JSON with base64 `inputs`.
+   */
+  readonly media?: MediaKind;
   /** How this task answers `"stream": true` as server-sent events; absent when it cannot stream. */
   readonly stream?: StreamShape<Request>;
   /** Turns the Endpoint server's answer into the official client's shape, where they differ. Pure. */

@@ -84,9 +84,13 @@ export class WorkerEngine implements EngineLike {
         });
         port = Comlink.transfer(channel.port2, [channel.port2]);
       }
+      // A raw image or sound moves to the worker without a copy (so it cannot be sent twice).
+      const body = mediaBytes(request.inputs);
+      if (body && body.buffer.byteLength === 0) return { ok: false, status: 500, error: 'The request body was already sent to a worker that failed.' };
+      const sent = { ...request, ...(id ? { id } : {}), ...(alone ? { noBatch: true } : {}), ...(flag ? { cancelFlag: flag } : {}) };
       try {
         const result = await engine.infer(
-          { ...request, ...(id ? { id } : {}), ...(alone ? { noBatch: true } : {}), ...(flag ? { cancelFlag: flag } : {}) },
+          body ? Comlink.transfer(sent, [body.buffer]) : sent,
           onProgress && Comlink.proxy(onProgress),
           port,
         );
@@ -157,6 +161,12 @@ export class WorkerEngine implements EngineLike {
     if (poisoned.pending === 0) poisoned.worker.terminate();
     this.live = undefined;
   }
+}
+
+/** The bytes of a raw media body (see src/wire/media.ts), when the request carries one. */
+function mediaBytes(inputs: unknown): Uint8Array | undefined {
+  const bytes = (inputs as { bytes?: unknown } | null)?.bytes;
+  return bytes instanceof Uint8Array && bytes.buffer instanceof ArrayBuffer ? bytes : undefined;
 }
 
 function sharedMemory(): boolean {

@@ -4,6 +4,7 @@
  */
 import { badRequest, describeType } from '../errors.js';
 import type { EndpointPayload } from '../tasks/types.js';
+import { readMediaBody, type MediaKind } from './media.js';
 
 /** Content-Types a text task accepts. Binary tasks add image and audio types. */
 export const JSON_CONTENT_TYPES = ['application/json', 'text/plain'] as const;
@@ -25,6 +26,21 @@ export async function readPayload(request: Request, url: URL): Promise<EndpointP
     );
   }
   return withQueryParameters(parseJsonPayload(await readText(request)), url);
+}
+
+/**
+ * Reads the payload of a task that takes an image or a sound: JSON (`inputs` holds base64, which
+ * the task decodes), or the raw bytes with their Content-Type, or none (the format is read from
+ * the bytes). Query-string parameters become `parameters`, as the Endpoint server does.
+ */
+export async function readMediaPayload(request: Request, url: URL, kind: MediaKind): Promise<EndpointPayload> {
+  const type = mediaType(request.headers.get('content-type'));
+  if (JSON_CONTENT_TYPES.includes(type as never)) return readPayload(request, url);
+  const length = Number(request.headers.get('content-length') ?? 0);
+  if (length > MAX_BODY_BYTES) throw tooLarge(length);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge(bytes.byteLength);
+  return withQueryParameters({ inputs: readMediaBody(bytes, request.headers.get('content-type'), kind) }, url);
 }
 
 /** Reads a JSON object body (the OpenAI routes' requests). */

@@ -77,6 +77,7 @@ describe('task registry', () => {
       'text2text-generation',
       'summarization',
       'translation',
+      'image-classification',
     ]);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
     expect(() => getTask('text-to-speech')).toThrow(`Unknown task "text-to-speech". Supported tasks: ${supportedTasks.join(', ')}.`);
