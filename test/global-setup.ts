@@ -37,6 +37,10 @@ const SERVED = {
   ranking: ['ranking', 'local-endpoint/tiny-bert-cross-encoder'],
   tokenClassification: ['token-classification', 'local-endpoint/tiny-roberta-ner'],
   questionAnswering: ['question-answering', 'local-endpoint/tiny-bert-qa'],
+  imageClassification: ['image-classification', 'local-endpoint/tiny-vit-classifier'],
+  objectDetection: ['object-detection', 'local-endpoint/tiny-yolos'],
+  imageSegmentation: ['image-segmentation', 'local-endpoint/tiny-segformer'],
+  zeroShotImageClassification: ['zero-shot-image-classification', 'local-endpoint/tiny-clip'],
   textGeneration: ['text-generation', 'local-endpoint/tiny-llama'],
   conversational: ['conversational', 'local-endpoint/tiny-qwen3-chat'],
   text2textGeneration: ['text2text-generation', 'local-endpoint/tiny-t5'],
@@ -50,6 +54,10 @@ const servers: http.Server[] = [];
 export default async function setup(project: TestProject) {
   await generateFixtures(MODELS_DIR);
   await writeBrokenModels(MODELS_DIR);
+  // The shared test media, served to the browser tests at /models/test-media/, and the other
+  // audio formats made from them.
+  await cp('../shared/media', join(MODELS_DIR, 'test-media'), { recursive: true });
+  await makeAudioFormats(join(MODELS_DIR, 'test-media'));
   const urls = await Promise.all(Object.values(SERVED).map(([task, model]) => startServe(task, model)));
   const served = Object.fromEntries(Object.keys(SERVED).map((name, i) => [name, urls[i]!])) as Record<keyof typeof SERVED, string>;
   const cold = await listen((req, res) => {
@@ -106,6 +114,31 @@ async function writeBrokenModels(dir: string) {
   const cfgPath = join(broken, 'fp16-classifier/config.json');
   const cfg = JSON.parse(await readFile(cfgPath, 'utf8'));
   await writeFile(cfgPath, JSON.stringify({ ...cfg, 'transformers.js_config': { dtype: 'fp16' } }, null, 2));
+}
+
+/**
+ * The audio formats the Endpoint accepts that the shared media lack, made from sample1.wav by
+ * ffmpeg (installed by .ci/run from Debian), and a recording over 30 s for chunked recognition.
+ */
+async function makeAudioFormats(dir: string) {
+  const source = join(dir, 'sample1.wav');
+  const outputs: [string, string[]][] = [
+    ['sample1.opus.ogg', ['-c:a', 'libopus', '-b:a', '64k']],
+    ['sample1.vorbis.ogg', ['-c:a', 'libvorbis', '-q:a', '5']],
+    ['sample1.webm', ['-c:a', 'libopus', '-b:a', '64k']],
+    ['sample1.m4a', ['-c:a', 'aac', '-b:a', '96k']],
+  ];
+  const run = (args: string[]) =>
+    new Promise<void>((ok, fail) => {
+      const child = spawn('ffmpeg', ['-loglevel', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      child.once('error', (e) => fail(new Error(`ffmpeg is needed to make the test audio (apt-get install ffmpeg): ${e.message}`)));
+      child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`ffmpeg ${args.join(' ')} failed: ${err}`))));
+    });
+  await Promise.all(outputs.map(([name, codec]) => run(['-i', source, ...codec, join(dir, name)])));
+  // 3 × 13.7 s = 41 s, longer than Whisper's 30 s window.
+  await run(['-i', source, '-i', source, '-i', source, '-filter_complex', '[0:a][1:a][2:a]concat=n=3:v=0:a=1', join(dir, 'long.wav')]);
 }
 
 /** Starts the real CLI and reads its URL from its first line. */

@@ -5,7 +5,8 @@
  *
  * It runs in a browser Web Worker (behind comlink) and in-process in Node.
  */
-import { RawImage, pipeline as loadPipeline, random } from '@huggingface/transformers';
+import { pipeline as loadPipeline, random } from '@huggingface/transformers';
+import { decodeAudio, decodeImage } from './media.js';
 import { EndpointError, badRequest, describeType, toErrorValue } from '../src/errors.js';
 import { getTask, supportedTasks } from '../src/tasks/registry.js';
 import type { PipelineFn, RunContext, StreamEvent, TaskModule } from '../src/tasks/types.js';
@@ -479,6 +480,7 @@ function runContext(
     cancelSeenAtOnce: control.shared || !control.reachable,
     seed: (value) => random.seed(value),
     decodeImage,
+    decodeAudio,
     delivered: () => pending.then(() => undefined),
     ...(onStream
       ? {
@@ -490,15 +492,6 @@ function runContext(
         }
       : {}),
   };
-}
-
-/** Image bytes → RawImage, where the work runs. A corrupt or truncated image is the caller's 400. */
-async function decodeImage(bytes: Uint8Array): Promise<unknown> {
-  try {
-    return await RawImage.fromBlob(new Blob([bytes as Uint8Array<ArrayBuffer>]));
-  } catch (err) {
-    throw badRequest(`The image could not be decoded (corrupt or truncated?): ${(err as Error)?.message ?? err}`);
-  }
 }
 
 class PoisonedWorker extends Error {

@@ -60,6 +60,11 @@ export interface RunContext {
    * in Node: sharp) into transformers.js's RawImage. A body that is not a decodable image is a 400.
    */
   decodeImage?(bytes: Uint8Array): Promise<unknown>;
+  /**
+   * Decodes audio bytes where the work runs (audio-decode's WebAssembly decoders, in the worker and
+   * in Node) to mono samples at `samplingRate`. A body that is not decodable audio is a 400.
+   */
+  decodeAudio?(bytes: Uint8Array, samplingRate: number): Promise<Float32Array>;
 }
 
 /** A run nobody streams or cancels. */

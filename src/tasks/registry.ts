@@ -16,6 +16,9 @@ import { conversational, textGeneration } from './text-generation.js';
 import { summarization, text2textGeneration, translation } from './seq2seq.js';
 import { chatCompletions, completions } from './openai.js';
 import { imageClassification } from './image-classification.js';
+import { zeroShotImageClassification } from './zero-shot-image-classification.js';
+import { objectDetection } from './object-detection.js';
+import { imageSegmentation } from './image-segmentation.js';
 import { badRequest } from '../errors.js';
 
 const modules: TaskModule<any, any>[] = [
@@ -34,6 +37,9 @@ const modules: TaskModule<any, any>[] = [
   summarization,
   translation,
   imageClassification,
+  zeroShotImageClassification,
+  objectDetection,
+  imageSegmentation,
 ];
 
 /** The OpenAI-compatible routes, served on generative endpoints (not tasks of their own). */

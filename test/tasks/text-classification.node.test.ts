@@ -78,6 +78,9 @@ describe('task registry', () => {
       'summarization',
       'translation',
       'image-classification',
+      'zero-shot-image-classification',
+      'object-detection',
+      'image-segmentation',
     ]);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
     expect(() => getTask('text-to-speech')).toThrow(`Unknown task "text-to-speech". Supported tasks: ${supportedTasks.join(', ')}.`);

@@ -1,0 +1,61 @@
+/**
+ * Decoding request media where the work runs: in the worker, and in Node for `serve`.
+ *
+ * - Images: transformers.js's RawImage (createImageBitmap and OffscreenCanvas in a worker, sharp
+ *   in Node).
+ * - Audio: the WebAssembly decoders of the `@audio/decode-*` packages (the codecs of the npm package
+ *   audio-decode), since workers have no AudioContext: wav, flac, mp3, ogg (vorbis and opus),
+ *   webm/opus, m4a (mp4/aac), raw aac and amr, the same in the browser and in Node, so a local answer
+ *   and a Node-served one start from the same samples. The format is read from the bytes
+ *   (src/wire/media.ts) and only that decoder is loaded. The samples are mixed to mono and
+ *   resampled to the model's rate (src/tasks/resample.ts).
+ */
+import { RawImage } from '@huggingface/transformers';
+import { badRequest } from '../src/errors.js';
+import { resample, toMono } from '../src/tasks/resample.js';
+import { sniffFormat, type MediaFormat } from '../src/wire/media.js';
+
+interface AudioData {
+  channelData: Float32Array[];
+  sampleRate: number;
+}
+type Decoder = (bytes: Uint8Array) => Promise<AudioData>;
+
+/** One decoder per format, loaded on first use. */
+const DECODERS: Partial<Record<MediaFormat, () => Promise<{ default: Decoder }>>> = {
+  wav: () => import('@audio/decode-wav') as never,
+  flac: () => import('@audio/decode-flac') as never,
+  mp3: () => import('@audio/decode-mp3') as never,
+  'ogg-vorbis': () => import('@audio/decode-vorbis') as never,
+  'ogg-opus': () => import('@audio/decode-opus') as never,
+  webm: () => import('@audio/decode-webm') as never,
+  mp4: () => import('@audio/decode-mp4') as never,
+  aac: () => import('@audio/decode-aac') as never,
+  amr: () => import('@audio/decode-amr') as never,
+};
+
+/** Image bytes → RawImage. A corrupt or truncated image is the caller's 400. */
+export async function decodeImage(bytes: Uint8Array): Promise<unknown> {
+  try {
+    return await RawImage.fromBlob(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  } catch (err) {
+    throw badRequest(`The image could not be decoded (corrupt or truncated?): ${(err as Error)?.message ?? err}`);
+  }
+}
+
+/** Audio bytes → mono samples at `samplingRate`. Audio that cannot be decoded is the caller's 400. */
+export async function decodeAudio(bytes: Uint8Array, samplingRate: number): Promise<Float32Array> {
+  const format = sniffFormat(bytes);
+  const load = format ? DECODERS[format === 'ogg' ? 'ogg-vorbis' : format] : undefined;
+  if (!load) throw badRequest(`The audio could not be decoded: ${format ? `no decoder for ${format}` : 'unknown format'}.`);
+  let decoded: AudioData;
+  try {
+    decoded = await (await load()).default(bytes);
+  } catch (err) {
+    throw badRequest(`The audio could not be decoded (corrupt, truncated or an unsupported codec?): ${(err as Error)?.message ?? err}`);
+  }
+  if (!decoded?.channelData?.length || decoded.channelData[0]!.length === 0) {
+    throw badRequest('The audio could not be decoded: it holds no samples.');
+  }
+  return resample(toMono(decoded.channelData), decoded.sampleRate, samplingRate);
+}
