@@ -41,6 +41,8 @@ const SERVED = {
   objectDetection: ['object-detection', 'local-endpoint/tiny-yolos'],
   imageSegmentation: ['image-segmentation', 'local-endpoint/tiny-segformer'],
   zeroShotImageClassification: ['zero-shot-image-classification', 'local-endpoint/tiny-clip'],
+  speechRecognition: ['automatic-speech-recognition', 'local-endpoint/tiny-wav2vec2-ctc'],
+  audioClassification: ['audio-classification', 'local-endpoint/tiny-wav2vec2-classifier'],
   textGeneration: ['text-generation', 'local-endpoint/tiny-llama'],
   conversational: ['conversational', 'local-endpoint/tiny-qwen3-chat'],
   text2textGeneration: ['text2text-generation', 'local-endpoint/tiny-t5'],

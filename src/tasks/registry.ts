@@ -19,6 +19,8 @@ import { imageClassification } from './image-classification.js';
 import { zeroShotImageClassification } from './zero-shot-image-classification.js';
 import { objectDetection } from './object-detection.js';
 import { imageSegmentation } from './image-segmentation.js';
+import { audioClassification } from './audio-classification.js';
+import { automaticSpeechRecognition } from './automatic-speech-recognition.js';
 import { badRequest } from '../errors.js';
 
 const modules: TaskModule<any, any>[] = [
@@ -40,6 +42,8 @@ const modules: TaskModule<any, any>[] = [
   zeroShotImageClassification,
   objectDetection,
   imageSegmentation,
+  automaticSpeechRecognition,
+  audioClassification,
 ];
 
 /** The OpenAI-compatible routes, served on generative endpoints (not tasks of their own). */

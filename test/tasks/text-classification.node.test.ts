@@ -81,6 +81,8 @@ describe('task registry', () => {
       'zero-shot-image-classification',
       'object-detection',
       'image-segmentation',
+      'automatic-speech-recognition',
+      'audio-classification',
     ]);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
     expect(() => getTask('text-to-speech')).toThrow(`Unknown task "text-to-speech". Supported tasks: ${supportedTasks.join(', ')}.`);
