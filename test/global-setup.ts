@@ -8,6 +8,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { generateFixtures } from './fixtures/generate.js';
+import { SHARED_MEDIA } from './media/location.js';
 
 export const MODELS_DIR = '.fixtures/models';
 export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';
@@ -58,7 +59,7 @@ export default async function setup(project: TestProject) {
   await writeBrokenModels(MODELS_DIR);
   // The shared test media, served to the browser tests at /models/test-media/, and the other
   // audio formats made from them.
-  await cp('../shared/media', join(MODELS_DIR, 'test-media'), { recursive: true });
+  await cp(SHARED_MEDIA, join(MODELS_DIR, 'test-media'), { recursive: true });
   await makeAudioFormats(join(MODELS_DIR, 'test-media'));
   const urls = await Promise.all(Object.values(SERVED).map(([task, model]) => startServe(task, model)));
   const served = Object.fromEntries(Object.keys(SERVED).map((name, i) => [name, urls[i]!])) as Record<keyof typeof SERVED, string>;

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EndpointError } from '../../src/errors.js';
 import { decodeBase64Media, readMediaBody, sniffFormat } from '../../src/wire/media.js';
+import { SHARED_MEDIA } from '../media/location.js';
 
-const MEDIA = '../shared/media';
+const MEDIA = SHARED_MEDIA;
 const file = (name: string) => new Uint8Array(readFileSync(`${MEDIA}/${name}`));
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : p)));
