@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { EndpointError } from '../src/errors.js';
 
 /** Names and inputs shared by the tests. The texts are the Endpoint's own test payloads. */
 export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';
@@ -90,4 +91,17 @@ export function deepCloseTo(value: unknown): unknown {
 export async function postJson(fetchFn: typeof fetch, url: string, body: unknown): Promise<{ status: number; body: any }> {
   const r = await fetchFn(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, body: await r.json() };
+}
+
+/** Runs `run` and expects it to throw a 400 EndpointError whose message matches. */
+export function expectBadRequest(run: () => unknown, message: RegExp): void {
+  let caught: unknown;
+  try {
+    run();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(EndpointError);
+  expect((caught as EndpointError).status).toBe(400);
+  expect((caught as EndpointError).message).toMatch(message);
 }

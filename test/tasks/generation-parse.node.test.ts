@@ -1,21 +1,9 @@
 /** Parsing of generative requests: pure, so every rule is checked here without a model. */
 import { describe, expect, it } from 'vitest';
-import { EndpointError } from '../../src/errors.js';
+import { expectBadRequest as rejects } from '../helpers.js';
 import { flattenGenerationParameters, readGenerationOptions, readMessages } from '../../src/tasks/generation.js';
 import { chatCompletions, completions } from '../../src/tasks/openai.js';
 import { getTask } from '../../src/tasks/registry.js';
-
-function rejects(run: () => unknown, message: RegExp) {
-  let caught: unknown;
-  try {
-    run();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(EndpointError);
-  expect((caught as EndpointError).status).toBe(400);
-  expect((caught as EndpointError).message).toMatch(message);
-}
 
 describe('generation parameters', () => {
   it('flattens generation_parameters and generate_kwargs, as the Endpoint server does', () => {

@@ -1,7 +1,7 @@
 /** Image and audio bodies: Content-Types, formats read from the bytes, base64 in JSON. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EndpointError } from '../../src/errors.js';
+import { expectBadRequest as rejects } from '../helpers.js';
 import { decodeBase64Media, readMediaBody, sniffFormat } from '../../src/wire/media.js';
 import { SHARED_MEDIA } from '../media/location.js';
 
@@ -9,18 +9,6 @@ const MEDIA = SHARED_MEDIA;
 const file = (name: string) => new Uint8Array(readFileSync(`${MEDIA}/${name}`));
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : p)));
-
-function rejects(run: () => unknown, message: RegExp) {
-  let caught: unknown;
-  try {
-    run();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(EndpointError);
-  expect((caught as EndpointError).status).toBe(400);
-  expect((caught as EndpointError).message).toMatch(message);
-}
 
 describe('media bodies', () => {
   it('recognises the shared recordings and images by their bytes', () => {
