@@ -17,6 +17,7 @@ import {
   showStatus,
   ui,
 } from './view.ts';
+import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask } from './media.ts';
 
 /** The Endpoint server's own test payloads. */
 const DEFAULT_INPUTS: Record<string, string> = {
@@ -54,6 +55,18 @@ const PARAMETER_HINTS: Record<string, string> = {
   'text2text-generation': 'e.g. {"max_new_tokens": 30}',
   summarization: 'e.g. {"max_new_tokens": 30}',
   translation: 'multilingual models need e.g. {"src_lang": "en", "tgt_lang": "de"}',
+  'image-classification': 'e.g. {"top_k": 3, "function_to_apply": "sigmoid"} (with parameters the image goes as base64 JSON)',
+  'object-detection': 'e.g. {"threshold": 0.5}',
+  'image-segmentation': 'e.g. {"threshold": 0.5, "mask_threshold": 0.5, "subtask": "panoptic"}',
+  'zero-shot-image-classification': 'needs "candidate_labels"; e.g. {"hypothesis_template": "a photo of a {}."}',
+  'automatic-speech-recognition': 'e.g. {"return_timestamps": true}; Whisper: {"language": "en", "task": "transcribe", "chunk_length_s": 30}',
+  'audio-classification': 'e.g. {"top_k": 2, "function_to_apply": "none"}',
+};
+
+/** Parameters a task cannot run without, filled in when the box holds nothing of the user's. */
+const DEFAULT_PARAMETERS: Record<string, string> = {
+  'zero-shot-classification': JSON.stringify({ candidate_labels: 'refund, legal, faq' }),
+  'zero-shot-image-classification': JSON.stringify({ candidate_labels: ['tiger', 'cat', 'car'] }),
 };
 
 /** Generation the demo streams token by token (Stop aborts it). */
@@ -92,6 +105,10 @@ function onTaskChange(): void {
 
   const defaults = Object.values(DEFAULT_INPUTS);
   if (!ui.inputs.value.trim() || defaults.includes(ui.inputs.value)) ui.inputs.value = DEFAULT_INPUTS[task] ?? '';
+  const defaultParameters = ['', '{}', ...Object.values(DEFAULT_PARAMETERS)];
+  if (defaultParameters.includes(ui.parameters.value.trim())) ui.parameters.value = DEFAULT_PARAMETERS[task] ?? '{}';
+  setMediaTask(task);
+  ui.inputsField.hidden = task in MEDIA_TASKS;
   updateParameterHint();
   updateEndpointHint();
 }
@@ -162,6 +179,7 @@ async function run(): Promise<void> {
   const timeoutMs = Number(ui.timeout.value);
 
   showBusy(true);
+  clearDrawn();
   ui.allowRemote.disabled = true; // recreating the engine now would drop the running request
   clearProgress();
   const started = performance.now();
@@ -181,7 +199,9 @@ async function run(): Promise<void> {
     const payload = { inputs, parameters: parameters.value };
     let answer: unknown;
     // The official client's methods where they fit; otherwise the raw Endpoint request.
-    if (STREAMED.has(task)) {
+    if (task in MEDIA_TASKS) {
+      answer = await runMedia(client, task, await mediaBlob(), parameters.value);
+    } else if (STREAMED.has(task)) {
       answer = await stream(client, task, inputs, parameters.value, started);
     } else if (task === 'text-classification' && typeof inputs === 'string') {
       answer = await client.textClassification({ inputs, parameters: parameters.value });
@@ -191,6 +211,7 @@ async function run(): Promise<void> {
       answer = await client.request(payload, { task });
     }
     showAnswer(answer, performance.now() - started);
+    await drawAnswer(task, answer);
   } catch (err) {
     showError(errorMessage(err), performance.now() - started);
   } finally {
@@ -244,6 +265,30 @@ async function stream(
     ui.stop.hidden = true;
     stopping = undefined;
   }
+}
+
+/**
+ * An image or sound through the official client's method: the raw body, as the client sends it.
+ * That body carries no parameters, so with parameters the Endpoint's other form is sent: base64
+ * in JSON (`{"inputs": "<base64>", "parameters": {…}}`).
+ */
+async function runMedia(client: LocalEndpointClient, task: string, data: Blob, parameters: Record<string, unknown>): Promise<unknown> {
+  if (task === 'image-segmentation') return client.imageSegmentation({ inputs: data, parameters });
+  if (task === 'zero-shot-image-classification') {
+    return client.zeroShotImageClassification({ inputs: { image: data }, parameters: parameters as never });
+  }
+  if (Object.keys(parameters).length) return client.request({ inputs: await base64(data), parameters }, { task });
+  if (task === 'image-classification') return client.imageClassification({ data });
+  if (task === 'object-detection') return client.objectDetection({ data });
+  if (task === 'automatic-speech-recognition') return client.automaticSpeechRecognition({ data });
+  return client.audioClassification({ data });
+}
+
+async function base64(blob: Blob): Promise<string> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 function errorMessage(err: unknown): string {

@@ -20,6 +20,7 @@ export const ui = {
   endpoint: byId<HTMLInputElement>('endpoint'),
   endpointHint: byId('endpoint-hint'),
   inputs: byId<HTMLTextAreaElement>('inputs'),
+  inputsField: byId<HTMLLabelElement>('inputs-field'),
   parameters: byId<HTMLTextAreaElement>('parameters'),
   parametersHint: byId('parameters-hint'),
   run: byId<HTMLButtonElement>('run'),

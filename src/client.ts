@@ -131,6 +131,45 @@ export class LocalEndpointClient {
     return this.hf('translation', 'client').translation(args, options);
   }
 
+  /**
+   * An image (a Blob, sent as the raw body; the worker reads its format from the bytes) →
+   * `[{label, score}]`, best first. The same for the other image and audio methods below.
+   */
+  imageClassification(args: Args<'imageClassification'>, options?: CallOptions): Promise<Answer<'imageClassification'>> {
+    return this.hf('image-classification', 'client').imageClassification(args, options);
+  }
+
+  /** An image → `[{label, score, box: {xmin, ymin, xmax, ymax}}]`, boxes in whole pixels of the image. */
+  objectDetection(args: Args<'objectDetection'>, options?: CallOptions): Promise<Answer<'objectDetection'>> {
+    return this.hf('object-detection', 'client').objectDetection(args, options);
+  }
+
+  /** An image → `[{label, score?, mask}]`, each mask a base64 PNG of the image's size. */
+  imageSegmentation(args: Args<'imageSegmentation'>, options?: CallOptions): Promise<Answer<'imageSegmentation'>> {
+    return this.hf('image-segmentation', 'client').imageSegmentation(args, options);
+  }
+
+  /** An image and `parameters.candidate_labels` → `[{label, score}]`, scores summing to 1. */
+  zeroShotImageClassification(
+    args: Args<'zeroShotImageClassification'>,
+    options?: CallOptions,
+  ): Promise<Answer<'zeroShotImageClassification'>> {
+    return this.hf('zero-shot-image-classification', 'client').zeroShotImageClassification(args, options);
+  }
+
+  /** A sound (any format the README lists) → `{text, chunks?}`. */
+  automaticSpeechRecognition(
+    args: Args<'automaticSpeechRecognition'>,
+    options?: CallOptions,
+  ): Promise<Answer<'automaticSpeechRecognition'>> {
+    return this.hf('automatic-speech-recognition', 'client').automaticSpeechRecognition(args, options);
+  }
+
+  /** A sound → `[{label, score}]`, best first. */
+  audioClassification(args: Args<'audioClassification'>, options?: CallOptions): Promise<Answer<'audioClassification'>> {
+    return this.hf('audio-classification', 'client').audioClassification(args, options);
+  }
+
   /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
   request<T = unknown>(payload: { inputs: unknown; parameters?: Record<string, unknown> }, options?: CallOptions & { task?: string }): Promise<T> {
     const task = options?.task ?? this.options.task;

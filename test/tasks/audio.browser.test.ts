@@ -172,4 +172,23 @@ describe('audio-classification', () => {
     expect(fromRemote.map((e: { label: string }) => e.label)).toEqual(r.body.map((e: { label: string }) => e.label));
     fromRemote.forEach((e: { score: number }, i: number) => expect(Math.abs(e.score - r.body[i].score)).toBeLessThan(1e-4));
   });
+
+  it('applies function_to_apply to the same logits: none gives them raw, sigmoid and softmax derive from them', async () => {
+    const ask = async (fn: string) => {
+      const r = await post(URLS.classify, JSON.stringify({ inputs: toBase64(files['sample1.wav']!), parameters: { function_to_apply: fn, top_k: null } }), 'application/json');
+      expect(r.status).toBe(200);
+      return new Map<string, number>(r.body.map((e: { label: string; score: number }) => [e.label, e.score]));
+    };
+    const [logits, sigmoid, softmax] = [await ask('none'), await ask('sigmoid'), await ask('softmax')];
+    expect(logits.size).toBe(4);
+    const total = [...logits.values()].reduce((sum, v) => sum + Math.exp(v), 0);
+    for (const [label, logit] of logits) {
+      expect(sigmoid.get(label)).toBeCloseTo(1 / (1 + Math.exp(-logit)), 6);
+      expect(softmax.get(label)).toBeCloseTo(Math.exp(logit) / total, 6);
+    }
+    // Raw logits of a random model are not probabilities: some fall outside [0, 1].
+    expect([...logits.values()].some((v) => v < 0 || v > 1)).toBe(true);
+    const bad = await post(URLS.classify, JSON.stringify({ inputs: toBase64(files['sample1.wav']!), parameters: { function_to_apply: 'relu' } }), 'application/json');
+    expect(bad).toEqual({ status: 400, body: { error: expect.stringMatching(/function_to_apply/) } });
+  });
 });
