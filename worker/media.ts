@@ -11,6 +11,7 @@
  *   resampled to the model's rate (src/tasks/resample.ts).
  */
 import { RawImage } from '@huggingface/transformers';
+import { imageSize } from 'image-size';
 import { badRequest } from '../src/errors.js';
 import { resample, toMono } from '../src/tasks/resample.js';
 import { sniffFormat, type MediaFormat } from '../src/wire/media.js';
@@ -34,8 +35,28 @@ const DECODERS: Partial<Record<MediaFormat, () => Promise<{ default: Decoder }>>
   amr: () => import('@audio/decode-amr') as never,
 };
 
-/** Image bytes → RawImage. A corrupt or truncated image is the caller's 400. */
+/**
+ * The most pixels an image may have: 8192 × 8192. A small file can declare a huge image (a PNG of
+ * 20000 × 20000 zeros is 1 MB); decoded, it would take gigabytes of the worker's memory. PIL, which
+ * the Python Endpoint uses, refuses images over 179 M pixels (DecompressionBombError); a browser
+ * tab has less room, so the limit here is lower.
+ */
+export const MAX_IMAGE_PIXELS = 8192 * 8192;
+
+/** Image bytes → RawImage. A corrupt, truncated or oversized image is the caller's 400. */
 export async function decodeImage(bytes: Uint8Array): Promise<unknown> {
+  // The size from the header (the image-size package), checked before anything is decoded.
+  let size: { width?: number; height?: number } | undefined;
+  try {
+    size = imageSize(bytes);
+  } catch {
+    size = undefined; // an unreadable header: the decoder below names the problem
+  }
+  if (size?.width && size.height && size.width * size.height > MAX_IMAGE_PIXELS) {
+    throw badRequest(
+      `The image is ${size.width}×${size.height} pixels, over the limit of ${MAX_IMAGE_PIXELS} pixels (8192×8192); send a smaller image.`,
+    );
+  }
   try {
     return await RawImage.fromBlob(new Blob([bytes as Uint8Array<ArrayBuffer>]));
   } catch (err) {
