@@ -5,8 +5,9 @@
  *
  * It runs in a browser Web Worker (behind comlink) and in-process in Node.
  */
-import { pipeline as loadPipeline, random } from '@huggingface/transformers';
+import { RawImage, pipeline as loadPipeline, random } from '@huggingface/transformers';
 import { decodeAudio, decodeImage } from './media.js';
+import { installPilResize } from '../src/tasks/image-resize.js';
 import { EndpointError, badRequest, describeType, toErrorValue } from '../src/errors.js';
 import { getTask, supportedTasks } from '../src/tasks/registry.js';
 import type { PipelineFn, RunContext, StreamEvent, TaskModule } from '../src/tasks/types.js';
@@ -123,6 +124,9 @@ export class Engine {
   private readonly running = new Map<string, Control>();
 
   constructor(private readonly runtime: EngineRuntime, options: EngineOptions = {}) {
+    // Every RawImage.resize (image processors, segmentation masks) as PIL does it, the same in the
+    // worker and in Node, instead of the canvas or sharp (src/tasks/image-resize.ts).
+    installPilResize(RawImage);
     runtime.onSessionFailure?.((error) => {
       this.failureSeen = true;
       this.poisoned ??= `a failed ONNX session poisoned this worker: ${(error as Error)?.message ?? error}`;

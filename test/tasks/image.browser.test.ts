@@ -94,15 +94,14 @@ describe('image-classification', () => {
     expect(query.body).toEqual(two.body);
   });
 
-  // The browser resizes with the canvas and Node with sharp; on this 32×32 model (a 19× downscale,
-  // where filters matter most) the scores differ by a few hundredths. Same best label.
-  it('agrees with the Node-served Endpoint (sharp there, the canvas here) on the PNG', async () => {
+  // Both sides resize with the same PIL-compatible code (src/tasks/image-resize.ts), and the PNG
+  // decodes to the same pixels, so only float rounding in the two ONNX runtimes remains.
+  it('agrees with the Node-served Endpoint on the PNG: the same labels in the same order, scores within 1e-4', async () => {
     const local = await postBody(formats.png!.bytes.slice() as Uint8Array<ArrayBuffer>, 'image/png');
     const response = await fetch(remote.imageClassification, { method: 'POST', headers: { 'content-type': 'image/png' }, body: formats.png!.bytes.slice() as Uint8Array<ArrayBuffer> });
     const fromRemote = await response.json();
-    expect(fromRemote[0].label).toBe(local.body[0].label);
-    const byLabel = Object.fromEntries(local.body.map((e: { label: string; score: number }) => [e.label, e.score]));
-    for (const e of fromRemote) expect(Math.abs(e.score - (byLabel[e.label] ?? 0))).toBeLessThan(0.1);
+    expect(fromRemote.map((e: { label: string }) => e.label)).toEqual(local.body.map((e: { label: string }) => e.label));
+    fromRemote.forEach((e: { score: number }, i: number) => expect(Math.abs(e.score - local.body[i].score)).toBeLessThan(1e-4));
   });
 
   it('moves the body to the worker in the transfer list, not as a copy', async () => {
@@ -121,12 +120,30 @@ describe('image-classification', () => {
     ['an unsupported Content-Type', () => formats.png!.bytes.slice(), 'image/svg+xml', /Unsupported Content-Type "image\/svg\+xml"/],
     ['a 50 MB body', () => { const big = new Uint8Array(50 * 1024 * 1024 + 10); big.set(formats.png!.bytes); return big; }, 'image/png', /over the limit of 52428800 bytes/],
     ['bad base64 in JSON', () => new TextEncoder().encode(JSON.stringify({ inputs: 'not an image!' })), 'application/json', /inputs is not valid base64 image data/],
+    ['a small PNG that declares 20000×20000 pixels', () => pngHeader(20000, 20000), 'image/png', /20000×20000 pixels, over the limit of 67108864 pixels/],
   ] as const)('%s gets a 400 naming it, and the next request works', async (_, make, type, message) => {
     const r = await postBody(make() as Uint8Array<ArrayBuffer>, type);
     expect(r).toEqual({ status: 400, body: { error: expect.stringMatching(message) } });
     expect((await postBody(formats.png!.bytes.slice() as Uint8Array<ArrayBuffer>, 'image/png')).status).toBe(200);
   });
 });
+
+/**
+ * The start of a PNG (signature, IHDR, IEND) declaring a gray image of `width` × `height`: what a
+ * decompression bomb shows before its pixel data, which the size check must refuse unread.
+ */
+function pngHeader(width: number, height: number): Uint8Array {
+  const bytes = new Uint8Array(8 + 25 + 12);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(8, 13);
+  bytes.set(new TextEncoder().encode('IHDR'), 12);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  bytes.set([8, 0, 0, 0, 0], 24); // 8-bit gray, no interlace (the CRC is left zero)
+  bytes.set(new TextEncoder().encode('IEND'), 8 + 25 + 4);
+  return bytes;
+}
 
 /** The photo's size: tiger.jpeg and tiger.png are 612×408. */
 const WIDTH = 612;
@@ -154,14 +171,13 @@ describe('object-detection', () => {
     const strict = await postBody(JSON.stringify({ inputs: toBase64(formats.jpeg!.bytes), parameters: { threshold: 0.9 } }), 'application/json', '', DETECT_URL);
     expect(strict.body.length).toBeLessThan(r.body.length);
     expect(strict.body).toEqual(r.body.filter((d: { score: number }) => d.score >= 0.9));
-    // Node resizes with sharp and the browser with the canvas; on this tiny model (a 612 → 32 pixel
-    // downscale) that moves the boxes by up to a few dozen pixels. The same best object, roughly there.
+    // The Node-served Endpoint resizes with the same PIL-compatible code: the same detections in the
+    // same order, the same boxes to the pixel, scores within 1e-4.
     const fromRemote = await (await fetch(remote.objectDetection, { method: 'POST', headers: { 'content-type': 'image/png' }, body: formats.png!.bytes.slice() as Uint8Array<ArrayBuffer> })).json();
     const local = await postBody(formats.png!.bytes.slice() as Uint8Array<ArrayBuffer>, 'image/png', '', DETECT_URL);
     expect(fromRemote.length).toBeGreaterThan(0);
-    expect(fromRemote[0].label).toBe(local.body[0].label);
-    for (const k of ['xmin', 'xmax']) expect(Math.abs(fromRemote[0].box[k] - local.body[0].box[k])).toBeLessThan(0.15 * WIDTH);
-    for (const k of ['ymin', 'ymax']) expect(Math.abs(fromRemote[0].box[k] - local.body[0].box[k])).toBeLessThan(0.15 * HEIGHT);
+    expect(fromRemote.map((d: { label: string; box: unknown }) => [d.label, d.box])).toEqual(local.body.map((d: { label: string; box: unknown }) => [d.label, d.box]));
+    fromRemote.forEach((d: { score: number }, i: number) => expect(Math.abs(d.score - local.body[i].score)).toBeLessThan(1e-4));
     const bad = await postBody(JSON.stringify({ inputs: toBase64(formats.png!.bytes), parameters: { threshold: 2 } }), 'application/json', '', DETECT_URL);
     expect(bad).toEqual({ status: 400, body: { error: 'parameters.threshold must be a number from 0 to 1, got 2.' } });
   });
@@ -181,10 +197,10 @@ describe('image-segmentation', () => {
       values.add(data[i]!);
       if (data[i] === 255) inside++;
     }
-    return { width: bitmap.width, height: bitmap.height, values, inside };
+    return { width: bitmap.width, height: bitmap.height, values, inside, data };
   }
 
-  it('answers semantic masks as base64 PNGs of the image size that cover it once, like the Node-served Endpoint', async () => {
+  it('answers semantic masks as base64 PNGs of the image size that cover it once, pixel for pixel like the Node-served Endpoint', async () => {
     const r = await postBody(formats.png!.bytes.slice() as Uint8Array<ArrayBuffer>, 'image/png', '', SEGMENT_URL);
     expect(r.status).toBe(200);
     expect(r.body.length).toBeGreaterThan(0);
@@ -204,10 +220,14 @@ describe('image-segmentation', () => {
     expect(viaClient.map((s) => s.label)).toEqual(r.body.map((s: { label: string }) => s.label));
     expect(viaClient.every((s) => !('score' in s))).toBe(true);
     const fromRemote = await (await fetch(remote.imageSegmentation, { method: 'POST', headers: { 'content-type': 'image/png' }, body: formats.png!.bytes.slice() as Uint8Array<ArrayBuffer> })).json();
-    expect(fromRemote.map((s: { label: string }) => s.label).sort()).toEqual(r.body.map((s: { label: string }) => s.label).sort());
-    for (const segment of fromRemote) {
+    // The same resize on both sides: the same labels in the same order and the same mask pixels (the
+    // PNG bytes themselves may differ: CompressionStream and Node's zlib deflate differently).
+    expect(fromRemote.map((s: { label: string }) => s.label)).toEqual(r.body.map((s: { label: string }) => s.label));
+    for (const [i, segment] of fromRemote.entries()) {
       const mask = await decodeMask(segment.mask);
       expect([mask.width, mask.height]).toEqual([WIDTH, HEIGHT]);
+      const localMask = await decodeMask(r.body[i].mask);
+      expect(mask.data.every((v, j) => v === localMask.data[j])).toBe(true);
     }
   });
 
@@ -241,10 +261,10 @@ describe('zero-shot-image-classification', () => {
     expect(templated.body).not.toEqual(raw.body);
     const fromRemote = await (await fetch(remote.zeroShotImageClassification, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: toBase64(formats.png!.bytes), parameters: { candidate_labels: LABELS } }) })).json();
     const local = await postBody(JSON.stringify({ inputs: toBase64(formats.png!.bytes), parameters: { candidate_labels: LABELS } }), 'application/json', '', CLIP_URL);
-    // The same labels and a distribution on both sides. The scores themselves differ (by up to
-    // about 0.3 here): CLIP's bicubic resize to 32×32 runs on the canvas in the browser and on sharp
-    // in Node (see the README's note on resizing).
-    expect(fromRemote.map((e: { label: string }) => e.label).sort()).toEqual(local.body.map((e: { label: string }) => e.label).sort());
+    // CLIP's bicubic resize runs the same PIL-compatible code on both sides: the same labels in the
+    // same order, scores within 1e-4.
+    expect(fromRemote.map((e: { label: string }) => e.label)).toEqual(local.body.map((e: { label: string }) => e.label));
+    fromRemote.forEach((e: { score: number }, i: number) => expect(Math.abs(e.score - local.body[i].score)).toBeLessThan(1e-4));
     expect(fromRemote.reduce((sum: number, e: { score: number }) => sum + e.score, 0)).toBeCloseTo(1, 5);
   });
 
