@@ -78,6 +78,8 @@ export interface EngineFailure {
   noBatch?: boolean;
   /** The caller cancelled the request. */
   cancelled?: boolean;
+  /** With `retry`: the bytes of the request's raw media body, which the page gave away. */
+  body?: Uint8Array;
 }
 
 export type EngineResult = EngineAnswer | EngineFailure;
@@ -176,7 +178,12 @@ export class Engine {
     const port = typeof MessagePort === 'function' && onStream instanceof MessagePort ? onStream : undefined;
     const listener: StreamListener | undefined = port ? (event) => port.postMessage(event) : (onStream as StreamListener | undefined);
     try {
-      return await this.answer(request, onProgress, listener, signal);
+      const result = await this.answer(request, onProgress, listener, signal);
+      // A raw image or sound came here in the transfer list, so the page no longer has it: a
+      // request to be sent again to a fresh worker gets its bytes back (copied: a rare path).
+      const body = (request.inputs as { bytes?: unknown } | null)?.bytes;
+      if (!result.ok && result.retry && body instanceof Uint8Array) return { ...result, body };
+      return result;
     } finally {
       if (port) {
         port.postMessage({ type: 'end' });

@@ -84,7 +84,8 @@ export class WorkerEngine implements EngineLike {
         });
         port = Comlink.transfer(channel.port2, [channel.port2]);
       }
-      // A raw image or sound moves to the worker without a copy (so it cannot be sent twice).
+      // A raw image or sound moves to the worker without a copy. A worker that must be replaced
+      // hands it back with its answer, so the request can go to the next one.
       const body = mediaBytes(request.inputs);
       if (body && body.buffer.byteLength === 0) return { ok: false, status: 500, error: 'The request body was already sent to a worker that failed.' };
       const sent = { ...request, ...(id ? { id } : {}), ...(alone ? { noBatch: true } : {}), ...(flag ? { cancelFlag: flag } : {}) };
@@ -97,6 +98,7 @@ export class WorkerEngine implements EngineLike {
         // Every event is handled before the answer (a worker that died sends no end: 1 s at most).
         await Promise.race([ended, new Promise((ok) => setTimeout(ok, 1000))]);
         if (!result.ok && result.noBatch) alone = true;
+        if (!result.ok && result.body && body) request = { ...request, inputs: { ...(request.inputs as object), bytes: result.body } };
         if (!result.ok && streamed) return { ...result, retry: false };
         return result;
       } finally {

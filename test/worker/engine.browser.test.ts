@@ -7,6 +7,9 @@ import { commands } from 'vitest/browser';
 import { WorkerEngine, createLocalFetch, type ProgressEvent } from '../../src/index.js';
 import { CLASSIFIER, CLASSIFY_TEXT, CORRUPT, EMBED_TEXT, ENCODER, FP16_ONLY, OVERLONG, VARIED_TEXTS, deepCloseTo } from '../helpers.js';
 import { supportedTasks } from '../../src/tasks/registry.js';
+import { readMediaBody } from '../../src/wire/media.js';
+
+const VIT = 'local-endpoint/tiny-vit-classifier';
 
 let engine: WorkerEngine;
 afterEach(() => engine?.terminate());
@@ -77,6 +80,25 @@ describe('WorkerEngine', () => {
     const later = await engine.infer({ task: 'feature-extraction', model: ENCODER, inputs: 'I live in Berlin', device: 'wasm' });
     expect(later.ok).toBe(true);
     expect((await engine.status()).poisoned).toBeUndefined();
+  });
+
+  it('a raw image queued behind a failed session load is sent again to the fresh worker, its bytes handed back', async () => {
+    engine = new WorkerEngine();
+    const png = new Uint8Array(await (await fetch('/models/test-media/tiger.png')).arrayBuffer());
+    const image = (bytes: Uint8Array) => ({ task: 'image-classification', model: VIT, device: 'wasm' as const, inputs: readMediaBody(bytes, 'image/png', 'image') });
+    const first = image(png.slice());
+    const alone = await engine.infer(first);
+    expect(alone.ok).toBe(true);
+    expect(first.inputs.bytes.buffer.byteLength).toBe(0); // transferred, not copied
+    // The corrupt model's load poisons the worker while the image waits behind it.
+    const queued = image(png.slice());
+    const [corrupt, again] = await Promise.all([
+      engine.infer({ task: 'text-classification', model: CORRUPT, inputs: CLASSIFY_TEXT, device: 'wasm' }),
+      engine.infer(queued),
+    ]);
+    expect(corrupt).toMatchObject({ ok: false, status: 500 });
+    expect(engine.replacements).toBe(1);
+    expect(again).toMatchObject({ ok: true, output: (alone as { output: unknown }).output });
   });
 
   it('recovers from a failed run: the failing request gets its error and no other request is lost', async () => {
