@@ -52,6 +52,8 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 60_000,
+          // Writing every generated model (the benchmark ones are 220 MB) takes longer than 10 s.
+          hookTimeout: 60_000,
         },
       },
       // WebGPU through SwiftShader: slow, but a real WebGPU adapter for correctness.

@@ -41,6 +41,7 @@ const SERVED = {
   imageClassification: ['image-classification', 'local-endpoint/tiny-vit-classifier'],
   objectDetection: ['object-detection', 'local-endpoint/tiny-yolos'],
   imageSegmentation: ['image-segmentation', 'local-endpoint/tiny-segformer'],
+  panopticSegmentation: ['image-segmentation', 'local-endpoint/tiny-maskformer'],
   zeroShotImageClassification: ['zero-shot-image-classification', 'local-endpoint/tiny-clip'],
   speechRecognition: ['automatic-speech-recognition', 'local-endpoint/tiny-wav2vec2-ctc'],
   audioClassification: ['audio-classification', 'local-endpoint/tiny-wav2vec2-classifier'],
