@@ -4,8 +4,8 @@
  */
 import * as Comlink from 'comlink';
 import { InferenceClient } from '@huggingface/inference';
-import { createLocalFetch, type EngineLike } from '../src/index.js';
-import type { BenchWorker } from './worker.js';
+import { WorkerEngine, createLocalFetch, type EngineLike } from '../src/index.js';
+import type { BenchWorker, MediaTiming } from './worker.js';
 import type { Engine, StreamEvent } from '../worker/engine.js';
 
 const MODEL = 'local-endpoint/bench-bert-encoder';
@@ -308,6 +308,175 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
   };
 }
 
+const IMAGE_MODEL = 'local-endpoint/bench-vit-classifier';
+const AUDIO_MODEL = 'local-endpoint/bench-wav2vec2-classifier';
+/** The shared media, copied next to the models by bench/run.ts. */
+const IMAGES = [['tiger.jpeg', 'image/jpeg'], ['tiger.png', 'image/png']] as const;
+const SOUNDS = [['sample1.wav', 'audio/wav'], ['sample1.flac', 'audio/flac'], ['sample1.mp3', 'audio/mpeg']] as const;
+const BODY_MB = 5;
+
+export interface MediaRow {
+  input: string;
+  bytes: number;
+  /** Audio length in seconds (audio only). */
+  seconds?: number;
+  /** Medians in ms, timed inside the worker. */
+  decode: number;
+  preprocess: number;
+  /** Median of (decode + preprocess) ÷ inference, paired per round (audio: against the wav's inference). */
+  share: number;
+}
+
+export interface MediaResult {
+  name: string;
+  rounds: number;
+  image: { rows: MediaRow[]; inference: number; engine: number; stages: number };
+  audio: { rows: MediaRow[]; inference: number; engine: number; stages: number; seconds: number };
+  /** Moving a 5 MB body to the worker and back an answer: medians in ms over `transferRounds`. */
+  transfer: { rounds: number; empty: number; copy: number; transfer: number; copyMinusTransfer: number };
+}
+
+/**
+ * Images and sounds: per request, where the time goes inside the worker (the engine's decoders,
+ * the pipeline's processor, the model), and the whole request through the library (WorkerEngine +
+ * local fetch, raw body, in a worker of its own); then a 5 MB body moved to a worker by copy and by
+ * transfer.
+ */
+async function runMedia(name: string, threads: number, rounds: number): Promise<MediaResult> {
+  const fetchBytes = async (file: string) => new Uint8Array(await (await fetch(`/models/test-media/${file}`)).arrayBuffer());
+  const files = Object.fromEntries(await Promise.all([...IMAGES, ...SOUNDS].map(async ([f]) => [f, await fetchBytes(f)] as const)));
+  const fresh = (file: string) => files[file]!.slice(); // a copy to transfer, so the original stays usable
+
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  const remote = Comlink.wrap<BenchWorker>(worker);
+  await (remote.engine as unknown as Comlink.Remote<Engine>).configure({ localModelPath: '/models/', numThreads: threads });
+  await remote.loadMedia('image', IMAGE_MODEL, 'wasm');
+  await remote.loadMedia('audio', AUDIO_MODEL, 'wasm');
+  const timed = (kind: 'image' | 'audio', file: string, infer = true) => {
+    const bytes = fresh(file);
+    return remote.mediaTimed(kind, Comlink.transfer(bytes, [bytes.buffer]), infer);
+  };
+
+  const engine = new WorkerEngine({ localModelPath: '/models/', numThreads: threads });
+  const URL_IMAGE = 'https://image.local-endpoint.invalid/';
+  const URL_AUDIO = 'https://audio.local-endpoint.invalid/';
+  const localFetch = createLocalFetch({
+    engine,
+    endpoints: {
+      [URL_IMAGE]: { task: 'image-classification', model: IMAGE_MODEL, device: 'wasm' },
+      [URL_AUDIO]: { task: 'audio-classification', model: AUDIO_MODEL, device: 'wasm' },
+    },
+  });
+  const request = async (url: string, file: string, type: string) => {
+    const t0 = performance.now();
+    const response = await localFetch(url, { method: 'POST', headers: { 'content-type': type }, body: fresh(file) });
+    if (!response.ok) throw new Error(`${file}: ${response.status} ${await response.text()}`);
+    await response.json();
+    return performance.now() - t0;
+  };
+
+  // Warm-up: every decoder loaded, both models run once in each worker.
+  for (const [file] of IMAGES) await timed('image', file);
+  for (const [file] of SOUNDS) await timed('audio', file, file === SOUNDS[0][0]);
+  await request(URL_IMAGE, IMAGES[0][0], IMAGES[0][1]);
+  await request(URL_AUDIO, SOUNDS[0][0], SOUNDS[0][1]);
+
+  const collect = <T>() => ({ samples: [] as T[] });
+  const imageT = IMAGES.map(() => collect<MediaTiming>());
+  const soundT = SOUNDS.map(() => collect<MediaTiming>());
+  const imageEngine: number[] = [];
+  const audioEngine: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // Images: each file decoded, preprocessed and inferred; then one request through the library.
+    for (let k = 0; k < IMAGES.length; k++) {
+      const i = (k + round) % IMAGES.length;
+      imageT[i]!.samples.push(await timed('image', IMAGES[i]![0]));
+    }
+    imageEngine.push(await request(URL_IMAGE, IMAGES[0][0], IMAGES[0][1]));
+  }
+  const audioRounds = Math.max(3, Math.round(rounds / 3));
+  for (let round = 0; round < audioRounds; round++) {
+    // Audio: inference (seconds per call) once per round, on the wav; the other formats decode only.
+    for (let k = 0; k < SOUNDS.length; k++) {
+      const i = (k + round) % SOUNDS.length;
+      soundT[i]!.samples.push(await timed('audio', SOUNDS[i]![0], i === 0));
+    }
+    audioEngine.push(await request(URL_AUDIO, SOUNDS[0][0], SOUNDS[0][1]));
+  }
+  engine.terminate();
+
+  const median = (xs: number[]) => quantile(xs, 0.5);
+  const rowsOf = (list: readonly (readonly [string, string])[], samples: { samples: MediaTiming[] }[], inferenceOf: (r: number, own: MediaTiming) => number) =>
+    list.map(([input], i) => {
+      const s = samples[i]!.samples;
+      return {
+        input,
+        bytes: files[input]!.byteLength,
+        ...(s[0]!.seconds ? { seconds: s[0]!.seconds } : {}),
+        decode: median(s.map((t) => t.decodeMs)),
+        preprocess: median(s.map((t) => t.preprocessMs)),
+        share: median(s.map((t, r) => (t.decodeMs + t.preprocessMs) / inferenceOf(r, t))),
+      };
+    });
+  const imageInference = imageT.flatMap((t) => t.samples.map((x) => x.inferenceMs));
+  const wav = soundT[0]!.samples;
+  const imageStages = median(imageT[0]!.samples.map((t) => t.decodeMs + t.preprocessMs + t.inferenceMs));
+  const audioStages = median(wav.map((t) => t.decodeMs + t.preprocessMs + t.inferenceMs));
+
+  // A 5 MB body: structured-clone copy against transfer, each on a fresh buffer made before timing.
+  const transferRounds = rounds * 2;
+  const moves: Record<'empty' | 'copy' | 'transfer', number[]> = { empty: [], copy: [], transfer: [] };
+  const diffs: number[] = [];
+  const body = () => {
+    const bytes = new Uint8Array(BODY_MB * 1024 * 1024);
+    crypto.getRandomValues(bytes.subarray(0, 65536));
+    return bytes;
+  };
+  const move = async (mode: 'empty' | 'copy' | 'transfer') => {
+    const bytes = body();
+    const t0 = performance.now();
+    if (mode === 'empty') await remote.ping();
+    else if (mode === 'copy') await remote.receive(bytes);
+    else await remote.receive(Comlink.transfer(bytes, [bytes.buffer]));
+    const ms = performance.now() - t0;
+    if (mode === 'transfer' && bytes.byteLength !== 0) throw new Error('the body was copied, not transferred');
+    return ms;
+  };
+  for (let i = 0; i < 5; i++) for (const mode of ['empty', 'copy', 'transfer'] as const) await move(mode);
+  for (let round = 0; round < transferRounds; round++) {
+    const order = (['empty', 'copy', 'transfer'] as const).map((_, k, all) => all[(k + round) % 3]!);
+    const got: Partial<Record<'empty' | 'copy' | 'transfer', number>> = {};
+    for (const mode of order) moves[mode].push((got[mode] = await move(mode)));
+    diffs.push(got.copy! - got.transfer!);
+  }
+  worker.terminate();
+
+  return {
+    name,
+    rounds,
+    image: {
+      rows: rowsOf(IMAGES, imageT, (_, own) => own.inferenceMs),
+      inference: median(imageInference),
+      engine: median(imageEngine),
+      stages: imageStages,
+    },
+    audio: {
+      rows: rowsOf(SOUNDS, soundT, (r) => wav[r]!.inferenceMs),
+      inference: median(wav.map((t) => t.inferenceMs)),
+      engine: median(audioEngine),
+      stages: audioStages,
+      seconds: wav[0]!.seconds!,
+    },
+    transfer: {
+      rounds: transferRounds,
+      empty: median(moves.empty),
+      copy: median(moves.copy),
+      transfer: median(moves.transfer),
+      copyMinusTransfer: median(diffs),
+    },
+  };
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
   const rounds = Number(params.get('rounds') ?? 40);
@@ -328,6 +497,12 @@ async function main() {
     generation.push(await runGeneration('WASM, 2 threads', 2, genRounds));
     generation.push(await runGeneration('WASM, 1 thread', 1, genRounds));
   }
+  const media: MediaResult[] = [];
+  if (!only || only.includes('media')) {
+    const mediaRounds = Math.max(5, Math.round(rounds / 2));
+    media.push(await runMedia('WASM, 2 threads', 2, mediaRounds));
+    media.push(await runMedia('WASM, 1 thread', 1, mediaRounds));
+  }
   const batching: BatchingResult[] = [];
   if (!only || 'batching'.includes(only) || only.includes('batch')) {
     const wasmRounds = Math.max(3, Math.round(rounds / 8));
@@ -337,7 +512,7 @@ async function main() {
     batching.push(await runBatching('WASM, 2 threads, long inputs', 'wasm', 2, wasmRounds, TEXT));
     if (params.get('webgpu') !== '0') batching.push(await runBatching('WebGPU (SwiftShader)', 'webgpu', 2, 2));
   }
-  (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results, batching, generation };
+  (window as unknown as { benchResults: unknown }).benchResults = { crossOriginIsolated, results, batching, generation, media };
   document.getElementById('out')!.textContent = JSON.stringify(results, null, 2);
 }
 

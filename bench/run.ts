@@ -9,7 +9,10 @@ import { createServer } from 'vite';
 import { chromium } from 'playwright';
 import { generateFixtures } from '../test/fixtures/generate.js';
 import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from '../build/vite-plugins.js';
-import type { BatchingResult, ConfigResult, GenerationResult } from './page.js';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SHARED_MEDIA } from '../test/media/location.js';
+import type { BatchingResult, ConfigResult, GenerationResult, MediaResult } from './page.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,12 +26,18 @@ const { values } = parseArgs({
 });
 
 await generateFixtures('.fixtures/models');
+// The shared media (../shared/media), served next to the models for the media benchmark.
+await mkdir('.fixtures/models/test-media', { recursive: true });
+for (const file of ['tiger.jpeg', 'tiger.png', 'sample1.wav', 'sample1.flac', 'sample1.mp3']) {
+  await copyFile(join(SHARED_MEDIA, file), join('.fixtures/models/test-media', file));
+}
 const server = await createServer({
   configFile: false,
   root: 'bench',
   logLevel: 'warn',
   plugins: [modelsPlugin('.fixtures/models')],
-  server: { headers: ISOLATION_HEADERS, host: '127.0.0.1', port: 0, fs: { allow: ['..'] } },
+  // No watcher and no HMR: an edit elsewhere in the tree must not reload the page mid-run.
+  server: { headers: ISOLATION_HEADERS, host: '127.0.0.1', port: 0, fs: { allow: ['..'] }, watch: null, hmr: false },
   optimizeDeps: { include: WORKER_DEPS },
   worker: { format: 'es' },
 });
@@ -52,11 +61,13 @@ try {
     results: ConfigResult[];
     batching: BatchingResult[];
     generation: GenerationResult[];
+    media: MediaResult[];
   };
   if (out.error) throw new Error(out.error);
   print(out.results, out.crossOriginIsolated);
   printBatching(out.batching);
   printGeneration(out.generation);
+  printMedia(out.media);
 } finally {
   await browser.close();
   await server.close();
@@ -65,6 +76,7 @@ try {
 function print(results: ConfigResult[], isolated: boolean) {
   const chromiumVersion = browser.version();
   console.log(`\nlocal-endpoint benchmark — headless Chromium ${chromiumVersion}, module worker, cross-origin isolated: ${isolated}`);
+  if (!results.length) return;
   console.log(`model local-endpoint/bench-bert-encoder (BERT, 4 layers, hidden 256, 3.5 M parameters, fp32), feature-extraction, mean pooling + normalize, batch 1\n`);
   for (const { config, tokens, rows } of results) {
     console.log(`### ${config.name} — ${tokens} tokens, ${rows[0]!.n} rounds, median / p90 in ms\n`);
@@ -109,6 +121,40 @@ function printGeneration(results: GenerationResult[]) {
       `\nPaired per round against the direct generate (medians): engine **${(engine!.speedRatio * 100).toFixed(1)}%** of tokens/s, ` +
         `**${signed(engine!.ttftAdded)} ms** to the first token; official client stream ${(client!.speedRatio * 100).toFixed(1)}%, ` +
         `${signed(client!.ttftAdded)} ms\n`,
+    );
+  }
+}
+
+function printMedia(results: MediaResult[]) {
+  if (!results.length) return;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  console.log(
+    `### Images and audio — decoding and preprocessing against inference, medians in ms, timed inside the worker\n\n` +
+      `Images: local-endpoint/bench-vit-classifier (ViT at DeiT-small size, 224×224, 22 M parameters), the shared 612×408 tiger photo. ` +
+      `Audio: local-endpoint/bench-wav2vec2-classifier (wav2vec2-base's conv front end + 4 layers of hidden 384, 11.6 M parameters), the shared 16 kHz recording.\n`,
+  );
+  for (const r of results) {
+    console.log(`#### ${r.name} — ${r.rounds} image rounds, ${Math.max(3, Math.round(r.rounds / 3))} audio rounds\n`);
+    console.log('| input | bytes | decode | preprocess | inference | (decode + preprocess) ÷ inference |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const row of r.image.rows) {
+      console.log(`| ${row.input} | ${row.bytes} | ${fmt(row.decode)} | ${fmt(row.preprocess)} | ${fmt(r.image.inference)} | **${pct(row.share)}** |`);
+    }
+    for (const row of r.audio.rows) {
+      const perSecond = (ms: number) => `${fmt(ms)} (${fmt(ms / row.seconds!)}/s)`;
+      console.log(
+        `| ${row.input}, ${row.seconds!.toFixed(1)} s | ${row.bytes} | ${perSecond(row.decode)} | ${perSecond(row.preprocess)} | ` +
+          `${perSecond(r.audio.inference)} | **${pct(row.share)}** |`,
+      );
+    }
+    console.log(
+      `\nA whole request through WorkerEngine + createLocalFetch (raw body, page → worker → page): image ${fmt(r.image.engine)} ms ` +
+        `against ${fmt(r.image.stages)} ms for the stages in the worker (jpeg); audio ${fmt(r.audio.engine)} ms against ${fmt(r.audio.stages)} ms (wav).\n`,
+    );
+    const t = r.transfer;
+    console.log(
+      `A ${5} MB body to the worker and an answer back (${t.rounds} rounds): empty call ${fmt(t.empty)} ms, copy ${fmt(t.copy)} ms, ` +
+        `**transfer ${fmt(t.transfer)} ms**; copy − transfer, paired per round: **${fmt(t.copyMinusTransfer)} ms**\n`,
     );
   }
 }
