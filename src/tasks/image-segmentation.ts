@@ -97,6 +97,8 @@ export const imageSegmentation: TaskModule<ImageSegmentationRequest> = {
             mask_threshold: request.maskThreshold,
             overlap_mask_area_threshold: request.overlapMaskAreaThreshold,
             subtask: null, // the pipeline's own pick (a named one fails in transformers.js 4.3.1)
+            // Fuse nothing, as unset does, without transformers.js's console warning on every request.
+            label_ids_to_fuse: new Set<number>(),
           });
     return Promise.all(
       segments.map(async ({ label, score, mask }) => ({
