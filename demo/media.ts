@@ -3,6 +3,7 @@
  * worker like any other body), or a sample made on the page (works offline, with no file at
  * hand); a preview; and the answer drawn (boxes on the image, masks as pictures).
  */
+import { byId } from './view.ts';
 
 export type MediaKind = 'image' | 'audio';
 
@@ -15,12 +16,6 @@ export const MEDIA_TASKS: Record<string, MediaKind> = {
   'automatic-speech-recognition': 'audio',
   'audio-classification': 'audio',
 };
-
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`#${id} is missing from index.html`);
-  return element as T;
-}
 
 const el = {
   panel: byId<HTMLFieldSetElement>('media'),

@@ -1,7 +1,7 @@
 /** The page's elements and how each part of the output is drawn. Plain DOM, no state. */
 import type { EngineStatus, ProgressEvent, RouteInfo } from '../src/index.ts';
 
-function byId<T extends HTMLElement>(id: string): T {
+export function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
   if (!element) throw new Error(`#${id} is missing from index.html`);
   return element as T;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../src/index.js';
 import { decodeAudio } from '../../worker/media.js';
+import { toBase64 } from '../media/masks.js';
 
 const remote = inject('remote');
 const URLS = {
@@ -46,7 +47,6 @@ async function post(url: string, data: BodyInit, type?: string, path = '') {
   const r = await localFetch(url + path, { method: 'POST', body: data, ...(type ? { headers: { 'content-type': type } } : {}) });
   return { status: r.status, body: await r.json() };
 }
-const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
 const SECONDS = 219040 / 16000;
 
 describe('audio decoding in the browser', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../src/index.js';
 import { encodeBmp, encodeGif } from '../media/encoders.js';
+import { decodeMask, toBase64 } from '../media/masks.js';
 
 const remote = inject('remote');
 const VIT = 'local-endpoint/tiny-vit-classifier';
@@ -54,7 +55,6 @@ async function postBody(body: BodyInit, type?: string, path = '', url = URL_) {
   return { status: r.status, body: await r.json() };
 }
 
-const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
 
 describe('image-classification', () => {
   it.each(['jpeg', 'png', 'webp', 'bmp', 'gif'])('takes a raw %s body with its Content-Type and answers [{label, score}] best first', async (format) => {
@@ -184,22 +184,6 @@ describe('object-detection', () => {
 });
 
 describe('image-segmentation', () => {
-  async function decodeMask(b64: string) {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const context = canvas.getContext('2d')!;
-    context.drawImage(bitmap, 0, 0);
-    const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
-    const values = new Set<number>();
-    let inside = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      values.add(data[i]!);
-      if (data[i] === 255) inside++;
-    }
-    return { width: bitmap.width, height: bitmap.height, values, inside, data };
-  }
-
   it('answers semantic masks as base64 PNGs of the image size that cover it once, pixel for pixel like the Node-served Endpoint', async () => {
     const r = await postBody(formats.png!.bytes.slice() as Uint8Array<ArrayBuffer>, 'image/png', '', SEGMENT_URL);
     expect(r.status).toBe(200);
@@ -210,8 +194,8 @@ describe('image-segmentation', () => {
       expect(segment.score).toBeNull(); // semantic segments have no score, as on the Endpoint
       const mask = await decodeMask(segment.mask);
       expect([mask.width, mask.height]).toEqual([WIDTH, HEIGHT]);
-      expect([...mask.values].every((v) => v === 0 || v === 255)).toBe(true);
-      covered += mask.inside;
+      expect(mask.gray.every((v) => v === 0 || v === 255)).toBe(true);
+      covered += mask.gray.filter((v) => v === 255).length;
     }
     expect(covered).toBe(WIDTH * HEIGHT); // each pixel belongs to exactly one label
     // The official client (JSON with base64) gets the same segments, without the null scores.
@@ -227,7 +211,7 @@ describe('image-segmentation', () => {
       const mask = await decodeMask(segment.mask);
       expect([mask.width, mask.height]).toEqual([WIDTH, HEIGHT]);
       const localMask = await decodeMask(r.body[i].mask);
-      expect(mask.data.every((v, j) => v === localMask.data[j])).toBe(true);
+      expect(mask.gray.every((v, j) => v === localMask.gray[j])).toBe(true);
     }
   });
 

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../src/index.js';
+import { decodeMask, toBase64 } from '../media/masks.js';
 
 const remote = inject('remote');
 const MASKFORMER = 'local-endpoint/tiny-maskformer';
@@ -39,7 +40,6 @@ beforeAll(async () => {
   labels = Object.values((await (await fetch(`/models/${MASKFORMER}/config.json`)).json()).id2label);
 });
 
-const toBase64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
 const body = (bytes: Uint8Array) => bytes.slice() as Uint8Array<ArrayBuffer>;
 
 async function post(payload: BodyInit, type: string, url = PANOPTIC_URL) {
@@ -47,19 +47,6 @@ async function post(payload: BodyInit, type: string, url = PANOPTIC_URL) {
   return { status: r.status, body: await r.json() };
 }
 const postJson = (payload: unknown, url = PANOPTIC_URL) => post(JSON.stringify(payload), 'application/json', url);
-
-/** A base64 PNG mask → its size and its gray values. */
-async function decodeMask(b64: string) {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const context = canvas.getContext('2d')!;
-  context.drawImage(bitmap, 0, 0);
-  const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  const gray = new Uint8Array(bitmap.width * bitmap.height);
-  for (let i = 0; i < gray.length; i++) gray[i] = rgba[i * 4]!;
-  return { width: bitmap.width, height: bitmap.height, gray };
-}
 
 /**
  * Checks each mask (image-sized, 0 / 255, not empty) and that no pixel is in two segments; returns
