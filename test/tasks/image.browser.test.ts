@@ -224,6 +224,46 @@ describe('image-segmentation', () => {
   });
 });
 
+describe('EXIF orientation', () => {
+  it('a JPEG tagged "rotate 90°" is read upright, as PIL (exif_transpose), Chromium and sharp do: boxes and masks in the turned frame', async () => {
+    const turned = withOrientation(formats.jpeg!.bytes, 6);
+    // Detection: boxes inside the turned image (408 wide, 612 high), the same on the Node-served Endpoint.
+    const boxes = await postBody(turned.slice() as Uint8Array<ArrayBuffer>, 'image/jpeg', '', DETECT_URL);
+    expect(boxes.status).toBe(200);
+    expect(boxes.body.length).toBeGreaterThan(0);
+    for (const { box } of boxes.body) {
+      expect(box.xmax).toBeLessThanOrEqual(HEIGHT);
+      expect(box.ymax).toBeLessThanOrEqual(WIDTH);
+    }
+    const fromRemote = await (await fetch(remote.objectDetection, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: turned.slice() as Uint8Array<ArrayBuffer> })).json();
+    expect(fromRemote.map((d: { box: unknown }) => d.box)).toEqual(boxes.body.map((d: { box: unknown }) => d.box));
+    // Segmentation: masks of the turned size (408×612), here and on the Node-served Endpoint.
+    const masks = await postBody(turned.slice() as Uint8Array<ArrayBuffer>, 'image/jpeg', '', SEGMENT_URL);
+    expect(masks.status).toBe(200);
+    const mask = await decodeMask(masks.body[0].mask);
+    expect([mask.width, mask.height]).toEqual([HEIGHT, WIDTH]);
+    const remoteMasks = await (await fetch(remote.imageSegmentation, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: turned.slice() as Uint8Array<ArrayBuffer> })).json();
+    const remoteMask = await decodeMask(remoteMasks[0].mask);
+    expect([remoteMask.width, remoteMask.height]).toEqual([HEIGHT, WIDTH]);
+  });
+});
+
+/**
+ * A JPEG with an EXIF APP1 segment holding only the Orientation tag (6: shown turned 90°
+ * clockwise), inserted right after the SOI marker.
+ */
+function withOrientation(jpeg: Uint8Array, orientation: number): Uint8Array {
+  const tiff = [0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0];
+  const payload = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff]; // "Exif\0\0" + big-endian TIFF, one IFD entry
+  const length = payload.length + 2;
+  const app1 = [0xff, 0xe1, length >> 8, length & 0xff, ...payload];
+  const out = new Uint8Array(jpeg.length + app1.length);
+  out.set(jpeg.subarray(0, 2));
+  out.set(app1, 2);
+  out.set(jpeg.subarray(2), 2 + app1.length);
+  return out;
+}
+
 describe('zero-shot-image-classification', () => {
   const LABELS = ['tiger', 'cat', 'car'];
 
