@@ -9,6 +9,7 @@ import { readMediaInput } from './media-input.js';
 import { samplingRate } from './audio-classification.js';
 import { checkKnownParameters, readParameters } from './parameters.js';
 import { flattenGenerationParameters } from './generation.js';
+import { cancellableSteps } from './generate-core.js';
 import type { EndpointPayload, PipelineFn, TaskModule, TensorLike } from './types.js';
 import type { MediaBody } from '../wire/media.js';
 
@@ -75,14 +76,17 @@ export const automaticSpeechRecognition: TaskModule<SpeechRecognitionRequest> = 
       // transformers.js's CTC path has no timestamps: they are read from the frames here.
       return ctcWithTimestamps(pipe, audio, rest.return_timestamps === 'char' ? 'char' : 'word');
     }
-    let answer: { text: string; chunks?: { text: string; timestamp: [number, number | null] }[] };
+    let answer: { text: string; chunks?: { text: string; timestamp: [number, number | null] }[] } | null;
     try {
-      answer = (await pipe(audio, { ...rest, ...(whisper ? { language, task } : {}) })) as typeof answer;
+      const transcribe = async () => (await pipe(audio, { ...rest, ...(whisper ? { language, task } : {}) })) as typeof answer;
+      // Whisper reads chunk after chunk, token by token: a cancel ends it at the next step.
+      answer = whisper && ctx ? await cancellableSteps(pipe as unknown as { model: unknown; processor: unknown }, ctx, transcribe) : await transcribe();
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
       if (/language|task|timestamp|chunk/i.test(message)) throw badRequest(message);
       throw err;
     }
+    if (answer === null) return null; // cancelled (the engine answers so)
     const seconds = audio.length / samplingRate(pipe);
     return {
       text: answer.text,

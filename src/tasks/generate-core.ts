@@ -305,22 +305,73 @@ interface StepState {
   ctx: RunContext;
 }
 
-/** The decoder steps run with a yield first, while a generation of ours is on (see file comment). */
-const stepping = new WeakMap<GenerativeModel, { active: boolean }>();
+/**
+ * The decoder steps run with a yield first, while a generation of ours is on (see file comment);
+ * `abortOn`: work the pipeline drives itself ends at its next step once the caller has cancelled.
+ */
+interface Stepping {
+  active: boolean;
+  abortOn?: RunContext;
+}
+const guards = new WeakMap<object, Stepping>();
 
-function yieldingSteps(model: GenerativeModel): { active: boolean } {
-  let flag = stepping.get(model);
-  if (!flag) {
-    flag = { active: false };
-    const forward = model.forward;
-    const state = flag;
-    model.forward = async function (this: GenerativeModel, inputs) {
-      if (state.active) await yieldToEventLoop();
-      return forward.call(this, inputs);
+/** Wraps `target[method]` once: a yield first while active, and a throw once `abortOn` is cancelled. */
+function guard(target: object, method: string): Stepping {
+  let state = guards.get(target);
+  if (!state) {
+    const flag: Stepping = { active: false };
+    const holder = target as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const original = holder[method]!;
+    holder[method] = async function (this: unknown, ...args: unknown[]) {
+      if (flag.active) await yieldToEventLoop();
+      if (flag.abortOn?.cancelled()) throw new StepsCancelled();
+      return original.apply(this, args);
     };
-    stepping.set(model, flag);
+    guards.set(target, (state = flag));
   }
-  return flag;
+  return state;
+}
+
+function yieldingSteps(model: GenerativeModel): Stepping {
+  return guard(model, 'forward');
+}
+
+/** Thrown before a model's next step when its caller has cancelled (see `cancellableSteps`). */
+export class StepsCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/**
+ * Runs `work`, a pipeline call that drives a model by itself (Whisper's pipeline: it extracts the
+ * features of every chunk, then generates chunk after chunk, and drops custom stopping criteria),
+ * so that a cancel ends it before the next feature extraction or decoder step. The step throws
+ * StepsCancelled before any ONNX call, so nothing is poisoned. Answers null when it was cancelled
+ * (the engine then reports the cancellation).
+ */
+export async function cancellableSteps<T>(
+  parts: { model: unknown; processor?: unknown },
+  ctx: RunContext,
+  work: () => Promise<T>,
+): Promise<T | null> {
+  // transformers.js processors are callables that run their `_call`.
+  const flags = [guard(parts.model as object, 'forward'), ...(parts.processor ? [guard(parts.processor as object, '_call')] : [])];
+  for (const flag of flags) {
+    flag.active = !ctx.cancelSeenAtOnce;
+    flag.abortOn = ctx;
+  }
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof StepsCancelled) return null;
+    throw err;
+  } finally {
+    for (const flag of flags) {
+      flag.active = false;
+      flag.abortOn = undefined;
+    }
+  }
 }
 
 async function generateOne(

@@ -144,6 +144,26 @@ describe('automatic-speech-recognition', () => {
     expect(bad).toEqual({ status: 400, body: { error: 'parameters.stride_length_s must be less than half of chunk_length_s.' } });
   });
 
+  it('stops a long Whisper transcription within a step when the caller aborts, freeing the worker for the next request', async () => {
+    const payload = JSON.stringify({ inputs: toBase64(files['long.wav']!), parameters: { chunk_length_s: 8, stride_length_s: 2 } });
+    const request = (signal?: AbortSignal) => localFetch(URLS.whisper, { method: 'POST', body: payload, headers: { 'content-type': 'application/json' }, signal });
+    expect((await post(URLS.whisper, body('sample1.wav'), 'audio/wav')).status).toBe(200); // loaded
+    let t0 = performance.now();
+    expect((await request()).status).toBe(200);
+    const full = performance.now() - t0; // 10 chunks of 8 s
+    // Again, aborted at a tenth of the way; a short request queued behind it must not wait for the rest.
+    const controller = new AbortController();
+    const aborted = request(controller.signal).catch((e: Error) => e);
+    await new Promise((resolve) => setTimeout(resolve, full / 10));
+    controller.abort();
+    t0 = performance.now();
+    const next = await post(URLS.ctc, body('sample1.wav'), 'audio/wav');
+    const waited = performance.now() - t0;
+    expect((await aborted as Error).name).toBe('AbortError');
+    expect(next.status).toBe(200);
+    expect(waited, `the next request waited ${waited.toFixed(0)} ms; the whole transcription takes ${full.toFixed(0)} ms`).toBeLessThan(full / 3);
+  });
+
   it.each([
     ['a zero-byte body', () => new Uint8Array(0), 'audio/wav', /The request body is empty; expected audio/],
     ['a text file sent as audio/wav', () => new TextEncoder().encode('no sound here at all'), 'audio/wav', /not a recognisable audio file/],
