@@ -52,4 +52,4 @@ export function modelsPlugin(dir: string): Plugin {
 }
 
 /** Dependencies the worker imports, bundled up front so the dev server never reloads mid-run. */
-export const WORKER_DEPS = ['@huggingface/transformers', 'onnxruntime-web/webgpu', 'comlink', '@huggingface/inference', 'image-size'];
+export const WORKER_DEPS = ['@huggingface/transformers', 'onnxruntime-web/webgpu', 'comlink', '@huggingface/inference', 'image-size', 'fast-png'];

@@ -1,8 +1,10 @@
 /**
  * Decoding request media where the work runs: in the worker, and in Node for `serve`.
  *
- * - Images: transformers.js's RawImage (createImageBitmap and OffscreenCanvas in a worker, sharp
- *   in Node).
+ * - Images, read as PIL reads them behind the Python Endpoint: PNG by fast-png in both runtimes
+ *   (src/tasks/png-decode.ts: stored values, no gamma, no premultiplied alpha); the other formats
+ *   by createImageBitmap (EXIF orientation applied, ICC profile not: `colorSpaceConversion:
+ *   "none"`) and OffscreenCanvas in a worker, by sharp (transformers.js's RawImage) in Node.
  * - Audio: the WebAssembly decoders of the `@audio/decode-*` packages (the codecs of the npm package
  *   audio-decode), since workers have no AudioContext: wav, flac, mp3, ogg (vorbis and opus),
  *   webm/opus, m4a (mp4/aac), raw aac and amr, the same in the browser and in Node, so a local answer
@@ -13,6 +15,7 @@
 import { RawImage } from '@huggingface/transformers';
 import { imageSize } from 'image-size';
 import { badRequest } from '../src/errors.js';
+import { decodePngToRgb } from '../src/tasks/png-decode.js';
 import { resample, toMono } from '../src/tasks/resample.js';
 import { sniffFormat, type MediaFormat } from '../src/wire/media.js';
 
@@ -58,10 +61,25 @@ export async function decodeImage(bytes: Uint8Array): Promise<unknown> {
     );
   }
   try {
+    if (sniffFormat(bytes) === 'png') {
+      const { data, width, height } = decodePngToRgb(bytes);
+      return new RawImage(data, width, height, 3);
+    }
+    if (typeof createImageBitmap === 'function' && typeof OffscreenCanvas === 'function') return await decodeInBrowser(bytes);
     return await RawImage.fromBlob(new Blob([bytes as Uint8Array<ArrayBuffer>]));
   } catch (err) {
     throw badRequest(`The image could not be decoded (corrupt or truncated?): ${(err as Error)?.message ?? err}`);
   }
+}
+
+/** transformers.js's browser decoding, without the ICC conversion PIL does not do either. */
+async function decodeInBrowser(bytes: Uint8Array): Promise<unknown> {
+  const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: 'none' });
+  const { width, height } = bitmap;
+  const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true })!;
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return new RawImage(context.getImageData(0, 0, width, height).data, width, height, 4);
 }
 
 /** Audio bytes → mono samples at `samplingRate`. Audio that cannot be decoded is the caller's 400. */

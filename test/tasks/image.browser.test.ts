@@ -8,6 +8,8 @@ import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../src/index.js';
 import { encodeBmp, encodeGif } from '../media/encoders.js';
 import { decodeMask, toBase64 } from '../media/masks.js';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
+import { pngChunk } from '../../src/tasks/png.js';
 
 const remote = inject('remote');
 const VIT = 'local-endpoint/tiny-vit-classifier';
@@ -110,6 +112,26 @@ describe('image-classification', () => {
     const result = await engine.infer({ task: 'image-classification', model: VIT, device: 'wasm', inputs: body });
     expect(result.ok).toBe(true);
     expect(body.bytes.buffer.byteLength).toBe(0); // detached: it now belongs to the worker
+  });
+
+  it('reads a PNG as PIL does, like the Node-served Endpoint: the colour under transparent pixels kept, a gAMA chunk ignored', async () => {
+    const plain = decodePng(formats.png!.bytes);
+    // The photo with an alpha ramp (0 to 255 across it) and a gamma of 1.0 declared.
+    const rgba = new Uint8Array(WIDTH * HEIGHT * 4);
+    for (let i = 0; i < WIDTH * HEIGHT; i++) rgba.set([...plain.data.subarray(i * 3, i * 3 + 3), (i % WIDTH) % 256], i * 4);
+    const encoded = encodePng({ width: WIDTH, height: HEIGHT, channels: 4, depth: 8, data: rgba });
+    const gamma = new Uint8Array(4);
+    new DataView(gamma.buffer).setUint32(0, 100000);
+    const ihdrEnd = 8 + 25;
+    const tagged = new Uint8Array([...encoded.subarray(0, ihdrEnd), ...pngChunk('gAMA', gamma), ...encoded.subarray(ihdrEnd)]);
+    const parameters = { top_k: null, function_to_apply: 'none' }; // the raw logits: the most sensitive
+    const ask = async (bytes: Uint8Array) => (await postBody(JSON.stringify({ inputs: toBase64(bytes), parameters }), 'application/json')).body as { label: string; score: number }[];
+    const [reference, local] = [await ask(formats.png!.bytes), await ask(tagged)];
+    const fromRemote = await (await fetch(remote.imageClassification, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: toBase64(tagged), parameters }) })).json();
+    for (const answer of [local, fromRemote]) {
+      expect(answer.map((e: { label: string }) => e.label)).toEqual(reference.map((e) => e.label));
+      answer.forEach((e: { score: number }, i: number) => expect(Math.abs(e.score - reference[i]!.score)).toBeLessThan(1e-4));
+    }
   });
 
   it.each([

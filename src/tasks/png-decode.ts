@@ -1,0 +1,61 @@
+/**
+ * PNG bytes → 8-bit RGB pixels, as PIL's `Image.open(…).convert("RGB")` gives them behind the
+ * Python Endpoint, the same in the worker and in Node. Decoded by the fast-png package (pure JS).
+ *
+ * Why not the browser's decoder: Chromium applies a PNG's gAMA chunk (a gamma of 1.0 turns a
+ * stored 200 into 229) and its ICC profile, and a 2D canvas keeps pixels premultiplied by alpha, so
+ * the colour under transparent pixels is lost (200,100,50 at alpha 0 reads 0,0,0). PIL does none of
+ * this: it reads the stored values and `convert("RGB")` drops alpha.
+ *
+ * Conversions, as PIL's: palette → its colours (transparency ignored); gray and gray+alpha → the
+ * gray in all three channels; alpha dropped; bit depths below 8 scaled to 0–255; 16 bits → the high
+ * byte (PIL does so for colour; for 16-bit gray, Pillow 9.4 clips to 255 instead, which whitens
+ * nearly every pixel, so the high byte is kept there too).
+ */
+import { convertIndexedToRgb, decode } from 'fast-png';
+
+export interface RgbImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export function decodePngToRgb(bytes: Uint8Array): RgbImage {
+  const png = decode(bytes);
+  const { width, height } = png;
+  const pixels = width * height;
+  const out = new Uint8ClampedArray(pixels * 3);
+  if (png.palette) {
+    const colours = convertIndexedToRgb(png); // 3 or 4 values a pixel (4 with transparency)
+    const step = colours.length / pixels;
+    for (let i = 0; i < pixels; i++) out.set(colours.subarray(i * step, i * step + 3), i * 3);
+    return { data: out, width, height };
+  }
+  const channels = png.channels;
+  const samples = unpack(png.data, png.depth, pixels * channels, width * channels);
+  for (let i = 0; i < pixels; i++) {
+    const at = i * channels;
+    if (channels <= 2) out.fill(samples[at]!, i * 3, i * 3 + 3);
+    else out.set(samples.subarray(at, at + 3), i * 3);
+  }
+  return { data: out, width, height };
+}
+
+/** The image's samples as 8-bit values, whatever their depth (rows of depth < 8 start on a byte). */
+function unpack(data: ArrayLike<number>, depth: number, count: number, perRow: number): Uint8Array {
+  if (depth === 8) return data instanceof Uint8Array ? data : Uint8Array.from(data);
+  const out = new Uint8Array(count);
+  if (depth === 16) {
+    for (let i = 0; i < count; i++) out[i] = data[i]! >> 8;
+    return out;
+  }
+  const scale = 255 / ((1 << depth) - 1);
+  const rowBytes = Math.ceil((perRow * depth) / 8);
+  for (let i = 0; i < count; i++) {
+    const row = Math.floor(i / perRow);
+    const bit = (i % perRow) * depth;
+    const byte = data[row * rowBytes + (bit >> 3)]!;
+    out[i] = Math.round(((byte >> (8 - depth - (bit & 7))) & ((1 << depth) - 1)) * scale);
+  }
+  return out;
+}
