@@ -24,19 +24,29 @@ export function decodePngToRgb(bytes: Uint8Array): RgbImage {
   const png = decode(bytes);
   const { width, height } = png;
   const pixels = width * height;
-  const out = new Uint8ClampedArray(pixels * 3);
   if (png.palette) {
+    const out = new Uint8ClampedArray(pixels * 3);
     const colours = convertIndexedToRgb(png); // 3 or 4 values a pixel (4 with transparency)
     const step = colours.length / pixels;
-    for (let i = 0; i < pixels; i++) out.set(colours.subarray(i * step, i * step + 3), i * 3);
+    for (let i = 0, at = 0, o = 0; i < pixels; i++, at += step, o += 3) {
+      out[o] = colours[at]!;
+      out[o + 1] = colours[at + 1]!;
+      out[o + 2] = colours[at + 2]!;
+    }
     return { data: out, width, height };
   }
+  const out = new Uint8ClampedArray(pixels * 3);
   const channels = png.channels;
   const samples = unpack(png.data, png.depth, pixels * channels, width * channels);
-  for (let i = 0; i < pixels; i++) {
-    const at = i * channels;
-    if (channels <= 2) out.fill(samples[at]!, i * 3, i * 3 + 3);
-    else out.set(samples.subarray(at, at + 3), i * 3);
+  if (channels === 3) return { data: new Uint8ClampedArray(samples.buffer, samples.byteOffset, pixels * 3), width, height };
+  for (let i = 0, at = 0, o = 0; i < pixels; i++, at += channels, o += 3) {
+    if (channels <= 2) {
+      out[o] = out[o + 1] = out[o + 2] = samples[at]!;
+    } else {
+      out[o] = samples[at]!;
+      out[o + 1] = samples[at + 1]!;
+      out[o + 2] = samples[at + 2]!;
+    }
   }
   return { data: out, width, height };
 }
