@@ -381,16 +381,15 @@ async function runMedia(name: string, threads: number, rounds: number): Promise<
   await request(URL_IMAGE, IMAGES[0][0], IMAGES[0][1]);
   await request(URL_AUDIO, SOUNDS[0][0], SOUNDS[0][1]);
 
-  const collect = <T>() => ({ samples: [] as T[] });
-  const imageT = IMAGES.map(() => collect<MediaTiming>());
-  const soundT = SOUNDS.map(() => collect<MediaTiming>());
+  const imageT = IMAGES.map(() => [] as MediaTiming[]);
+  const soundT = SOUNDS.map(() => [] as MediaTiming[]);
   const imageEngine: number[] = [];
   const audioEngine: number[] = [];
   for (let round = 0; round < rounds; round++) {
     // Images: each file decoded, preprocessed and inferred; then one request through the library.
     for (let k = 0; k < IMAGES.length; k++) {
       const i = (k + round) % IMAGES.length;
-      imageT[i]!.samples.push(await timed('image', IMAGES[i]![0]));
+      imageT[i]!.push(await timed('image', IMAGES[i]![0]));
     }
     imageEngine.push(await request(URL_IMAGE, IMAGES[0][0], IMAGES[0][1]));
   }
@@ -399,16 +398,16 @@ async function runMedia(name: string, threads: number, rounds: number): Promise<
     // Audio: inference (seconds per call) once per round, on the wav; the other formats decode only.
     for (let k = 0; k < SOUNDS.length; k++) {
       const i = (k + round) % SOUNDS.length;
-      soundT[i]!.samples.push(await timed('audio', SOUNDS[i]![0], i === 0));
+      soundT[i]!.push(await timed('audio', SOUNDS[i]![0], i === 0));
     }
     audioEngine.push(await request(URL_AUDIO, SOUNDS[0][0], SOUNDS[0][1]));
   }
   engine.terminate();
 
   const median = (xs: number[]) => quantile(xs, 0.5);
-  const rowsOf = (list: readonly (readonly [string, string])[], samples: { samples: MediaTiming[] }[], inferenceOf: (r: number, own: MediaTiming) => number) =>
+  const rowsOf = (list: readonly (readonly [string, string])[], samples: MediaTiming[][], inferenceOf: (r: number, own: MediaTiming) => number) =>
     list.map(([input], i) => {
-      const s = samples[i]!.samples;
+      const s = samples[i]!;
       return {
         input,
         bytes: files[input]!.byteLength,
@@ -418,9 +417,9 @@ async function runMedia(name: string, threads: number, rounds: number): Promise<
         share: median(s.map((t, r) => (t.decodeMs + t.preprocessMs) / inferenceOf(r, t))),
       };
     });
-  const imageInference = imageT.flatMap((t) => t.samples.map((x) => x.inferenceMs));
-  const wav = soundT[0]!.samples;
-  const imageStages = median(imageT[0]!.samples.map((t) => t.decodeMs + t.preprocessMs + t.inferenceMs));
+  const imageInference = imageT.flat().map((x) => x.inferenceMs);
+  const wav = soundT[0]!;
+  const imageStages = median(imageT[0]!.map((t) => t.decodeMs + t.preprocessMs + t.inferenceMs));
   const audioStages = median(wav.map((t) => t.decodeMs + t.preprocessMs + t.inferenceMs));
 
   // A 5 MB body: structured-clone copy against transfer, each on a fresh buffer made before timing.

@@ -18,6 +18,7 @@ import {
   ui,
 } from './view.ts';
 import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask } from './media.ts';
+import { toBase64 } from '../src/tasks/png.ts';
 
 /** The Endpoint server's own test payloads. */
 const DEFAULT_INPUTS: Record<string, string> = {
@@ -277,18 +278,11 @@ async function runMedia(client: LocalEndpointClient, task: string, data: Blob, p
   if (task === 'zero-shot-image-classification') {
     return client.zeroShotImageClassification({ inputs: { image: data }, parameters: parameters as never });
   }
-  if (Object.keys(parameters).length) return client.request({ inputs: await base64(data), parameters }, { task });
+  if (Object.keys(parameters).length) return client.request({ inputs: toBase64(new Uint8Array(await data.arrayBuffer())), parameters }, { task });
   if (task === 'image-classification') return client.imageClassification({ data });
   if (task === 'object-detection') return client.objectDetection({ data });
   if (task === 'automatic-speech-recognition') return client.automaticSpeechRecognition({ data });
   return client.audioClassification({ data });
-}
-
-async function base64(blob: Blob): Promise<string> {
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }
 
 function errorMessage(err: unknown): string {
