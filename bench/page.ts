@@ -4,9 +4,10 @@
  */
 import * as Comlink from 'comlink';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch, type EngineLike } from '../src/index.js';
+import { WorkerEngine, createLocalFetch, type EngineInterface } from '../src/index.js';
 import type { BenchWorker, MediaTiming } from './worker.js';
-import type { Engine, StreamEvent } from '../worker/engine.js';
+import type { Engine } from '../worker/engine.js';
+import type { StreamEvent } from '../src/protocol/stream.js';
 
 const MODEL = 'local-endpoint/bench-bert-encoder';
 const URL_ = 'https://bench.local-endpoint.invalid/';
@@ -59,7 +60,7 @@ async function runConfig(config: Config): Promise<ConfigResult> {
   if (!DIRECT_FIRST) await remote.loadDirect(MODEL, config.device);
   const tokens = await remote.tokens(TEXT);
 
-  const localFetch = createLocalFetch({ engine: engine as unknown as EngineLike, endpoints: { [URL_]: { task: 'feature-extraction', model: MODEL, device: config.device } } });
+  const localFetch = createLocalFetch({ engine: engine as unknown as EngineInterface, endpoints: { [URL_]: { task: 'feature-extraction', model: MODEL, device: config.device } } });
   const hf = new InferenceClient('', { endpointUrl: URL_, fetch: localFetch });
 
   const timed = async (fn: () => Promise<unknown>) => {
@@ -218,7 +219,7 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
     });
     return { port: Comlink.transfer(channel.port2, [channel.port2]), ended };
   };
-  const engineLike: EngineLike = {
+  const engineLike: EngineInterface = {
     infer: async (r, onProgress, onStream, signal) => {
       const flag = signal ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
       const id = signal ? `bench-${++requests}` : undefined;
@@ -233,6 +234,7 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
     },
     load: (r) => engine.load(r),
     status: () => engine.status(),
+    dispose: (model) => engine.dispose(model),
   };
   const localFetch = createLocalFetch({ engine: engineLike, endpoints: { [URL_]: { task: 'text-generation', model: GENERATOR, device: 'wasm' } } });
   const hf = new InferenceClient('', { endpointUrl: URL_, fetch: localFetch });

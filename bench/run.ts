@@ -7,11 +7,11 @@
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
 import { chromium } from 'playwright';
-import { generateFixtures } from '../test/fixtures/generate.js';
+import { generateFixtures } from '../fixtures/generate.js';
 import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from '../build/vite-plugins.js';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SHARED_MEDIA } from '../test/media/location.js';
+import { SHARED_MEDIA } from '../fixtures/media-location.js';
 import type { BatchingResult, ConfigResult, GenerationResult, MediaResult } from './page.js';
 
 const { values } = parseArgs({

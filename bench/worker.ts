@@ -8,7 +8,7 @@ import wasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { pipeline } from '@huggingface/transformers';
 import { Engine } from '../worker/engine.js';
 import { browserRuntime } from '../worker/runtime-browser.js';
-import { decodeAudio, decodeImage } from '../worker/media.js';
+import { decodeAudio, decodeImage } from '../worker/media/decode.js';
 
 type Pipe = ((text: string, options: Record<string, unknown>) => Promise<{ tolist(): number[][] }>) & {
   tokenizer: (text: string) => { input_ids: { dims: number[] } };

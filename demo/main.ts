@@ -18,7 +18,7 @@ import {
   ui,
 } from './view.ts';
 import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask } from './media.ts';
-import { toBase64 } from '../src/tasks/png.ts';
+import { toBase64 } from '../src/tasks/vision/mask-png.ts';
 
 /** The Endpoint server's own test payloads. */
 const DEFAULT_INPUTS: Record<string, string> = {

@@ -1,14 +1,14 @@
-export { LocalEndpointClient, defaultEngine, type LocalEndpointClientOptions, type CallOptions } from './client.js';
-export { createLocalFetch, type LocalEndpoint, type LocalFetchOptions, type FetchFn } from './local-fetch.js';
-export { WorkerEngine, type WorkerEngineOptions } from './transport/local.js';
-export { policyFetch, type Mode, type RouteInfo } from './transport/policy.js';
-export { remoteFetch } from './transport/remote.js';
-export type { EngineLike } from './transport/engine-like.js';
-export { EndpointError } from './errors.js';
+export { LocalEndpointClient, defaultEngine, type LocalEndpointClientOptions, type CallOptions } from './client/client.js';
+export { createLocalFetch, type LocalEndpoint, type LocalFetchOptions, type FetchFn } from './local-fetch/index.js';
+export { WorkerEngine, type WorkerEngineOptions } from './host/worker-engine.js';
+export { policyFetch, type Mode, type RouteInfo } from './client/policy.js';
+export { remoteFetch } from './client/remote.js';
+export type { EngineInterface } from './protocol/engine.js';
+export { EndpointError } from './protocol/errors.js';
 export { supportedTasks, getTask } from './tasks/registry.js';
 export type { Dialect, EndpointPayload, TaskModule, RunContext, StreamShape } from './tasks/types.js';
-export type { StreamEvent, StreamStart, StreamToken, FinishReason } from './tasks/generate-core.js';
-export type { GenerationOptions, ChatMessage } from './tasks/generation.js';
+export type { StreamEvent, StreamStart, StreamToken, FinishReason, StreamPortMessage } from './protocol/stream.js';
+export type { GenerationOptions, ChatMessage } from './tasks/generation/generation-parameters.js';
 export { DIALECT_HEADER, detectDialect } from './wire/dialect.js';
 export type {
   EngineRequest,
@@ -21,4 +21,8 @@ export type {
   DevicePreference,
   EngineOptions,
   StreamListener,
-} from '../worker/engine.js';
+  LoadRequest,
+  WorkerApi,
+  DeviceChoice,
+  PipelineStatus,
+} from './protocol/engine.js';

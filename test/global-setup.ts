@@ -7,8 +7,8 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { generateFixtures } from './fixtures/generate.js';
-import { SHARED_MEDIA } from './media/location.js';
+import { generateFixtures } from '../fixtures/generate.js';
+import { SHARED_MEDIA } from '../fixtures/media-location.js';
 
 export const MODELS_DIR = '.fixtures/models';
 export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';

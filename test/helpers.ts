@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { EndpointError } from '../src/errors.js';
+import { EndpointError } from '../src/protocol/errors.js';
 
 /** Names and inputs shared by the tests. The texts are the Endpoint's own test payloads. */
 export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';

@@ -4,7 +4,7 @@
  * then by length (to limit padding), under a cap in tokens. A request that finds the pipeline
  * idle runs at once, so batching adds no wait.
  */
-import { yieldToEventLoop } from '../src/tasks/yield.js';
+import { yieldToEventLoop } from '../src/tasks/shared/yield.js';
 import type { Batching, PipelineFn } from '../src/tasks/types.js';
 
 export interface BatcherOptions {

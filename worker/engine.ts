@@ -6,113 +6,41 @@
  * It runs in a browser Web Worker (behind comlink) and in-process in Node.
  */
 import { RawImage, pipeline as loadPipeline, random } from '@huggingface/transformers';
-import { decodeAudio, decodeImage } from './media.js';
-import { installPilResize } from '../src/tasks/image-resize.js';
-import { EndpointError, badRequest, describeType, toErrorValue } from '../src/errors.js';
+import { decodeAudio, decodeImage } from './media/decode.js';
+import { installPilResize } from './media/image-resize.js';
+import { EndpointError, badRequest, describeType, toErrorValue } from '../src/protocol/errors.js';
 import { getTask, supportedTasks } from '../src/tasks/registry.js';
-import type { PipelineFn, RunContext, StreamEvent, TaskModule } from '../src/tasks/types.js';
-import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent, type ProgressListener } from './pipeline-cache.js';
+import type { PipelineFn, RunContext, TaskModule } from '../src/tasks/types.js';
+import type {
+  Device,
+  DeviceChoice,
+  DevicePreference,
+  EngineFailure,
+  EngineInterface,
+  EngineOptions,
+  EngineRequest,
+  EngineResult,
+  EngineStatus,
+  LoadRequest,
+  ProgressListener,
+  StreamEvent,
+  StreamListener,
+  WorkerApi,
+} from '../src/protocol/engine.js';
+import type { StreamPortMessage } from '../src/protocol/stream.js';
+import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent } from './pipeline-cache.js';
 import { SerialQueues } from './queue.js';
 import { BatchFailed, Batcher } from './batcher.js';
-import type { Device, DeviceChoice, DevicePreference, EngineOptions, EngineRuntime } from './runtime.js';
+import type { EngineRuntime } from './runtime.js';
 
-export type { ProgressEvent } from './pipeline-cache.js';
-export type { StreamEvent } from '../src/tasks/types.js';
-
-/** Receives a streaming request's events (`start`, then one per token). */
-export type StreamListener = (event: StreamEvent) => void;
-export type { Device, DevicePreference, EngineOptions } from './runtime.js';
-
-export interface EngineRequest {
-  task: string;
-  model: string;
-  inputs: unknown;
-  parameters?: Record<string, unknown>;
-  device?: DevicePreference;
-  /** transformers.js dtype (`fp32`, `fp16`, `q8`, …); the model's default when absent. */
-  dtype?: string;
-  /** Run alone, never in a batch (set when a batch it was in failed). */
-  noBatch?: boolean;
-  /** Top-level `"stream": true` of the payload. */
-  stream?: boolean;
-  /** Names the request for `cancel(id)`. */
-  id?: string;
-  /**
-   * A cancellation flag in shared memory (an Int32Array over a SharedArrayBuffer, on pages that
-   * are cross-origin isolated): non-zero means cancelled. The engine reads it between tokens
-   * without waiting for a message, so generation need not yield to the event loop each step.
-   */
-  cancelFlag?: Int32Array;
-}
-
-export interface EngineAnswer {
-  ok: true;
-  /** The Endpoint server's answer, plain JSON data. */
-  output: unknown;
-  task: string;
-  model: string;
-  device: Device;
-  dtype?: string;
-  /** Set when `auto` did not get the fastest device, with the reason. */
-  fallback?: string;
-  /** From arrival to the start of the run (model load and queue), and the run itself, in ms. */
-  waitMs: number;
-  computeMs: number;
-  /** How many requests shared the call that answered this one (dynamic batching). */
-  batchSize: number;
-}
-
-export interface EngineFailure {
-  ok: false;
-  status: number;
-  error: string;
-  /**
-   * The worker is poisoned (a failed session load or run) and must be replaced. `retry` means this
-   * request was not at fault and should be sent again to the fresh worker.
-   */
-  replaceWorker?: boolean;
-  retry?: boolean;
-  /** Set when WebGPU failed for this model: the fresh worker should run it on WASM. */
-  webgpuFailure?: { model: string; reason: string };
-  /** A batch this request was in failed: send it again alone. */
-  noBatch?: boolean;
-  /** The caller cancelled the request. */
-  cancelled?: boolean;
-  /** With `retry`: the bytes of the request's raw media body, which the page gave away. */
-  body?: Uint8Array;
-}
-
-export type EngineResult = EngineAnswer | EngineFailure;
-
-export interface PipelineStatus {
-  task: string;
-  model: string;
-  device: string;
-  dtype?: string;
-  state: 'loading' | 'ready';
-  /** Requests waiting or running in this pipeline's queue (in the browser, the one shared ONNX lane). */
-  queued: number;
-}
-
-export interface EngineStatus {
-  runtime: 'browser' | 'node';
-  /** The device `auto` uses, and why when it is not the fastest. */
-  device: DeviceChoice;
-  threads: number;
-  crossOriginIsolated: boolean;
-  tasks: readonly string[];
-  pipelines: PipelineStatus[];
-  /** Set once a failed ONNX session has poisoned this worker. */
-  poisoned?: string;
-  batching: 'auto' | 'on' | 'off';
-}
+export type * from '../src/protocol/engine.js';
 
 interface Loaded {
   pipe: PipelineFn;
   setup: unknown;
 }
 
-export class Engine {
+export class Engine implements EngineInterface, WorkerApi {
   private readonly pipelines = new PipelineCache<Loaded>();
   private readonly queues = new SerialQueues();
   private readonly batchers = new Map<string, Batcher<unknown, unknown>>();
@@ -176,7 +104,7 @@ export class Engine {
   ): Promise<EngineResult> {
     // A port costs one message per token; a comlink callback costs two and a listener each.
     const port = typeof MessagePort === 'function' && onStream instanceof MessagePort ? onStream : undefined;
-    const listener: StreamListener | undefined = port ? (event) => port.postMessage(event) : (onStream as StreamListener | undefined);
+    const listener: StreamListener | undefined = port ? (event) => port.postMessage(event satisfies StreamPortMessage) : (onStream as StreamListener | undefined);
     try {
       const result = await this.answer(request, onProgress, listener, signal);
       // A raw image or sound came here in the transfer list, so the page no longer has it: a
@@ -186,7 +114,7 @@ export class Engine {
       return result;
     } finally {
       if (port) {
-        port.postMessage({ type: 'end' });
+        port.postMessage({ type: 'end' } satisfies StreamPortMessage);
         port.close();
       }
     }
@@ -263,7 +191,7 @@ export class Engine {
 
   /** Loads a pipeline ahead of the first request (for example while the page shows progress). */
   async load(
-    request: Pick<EngineRequest, 'task' | 'model' | 'device' | 'dtype'>,
+    request: LoadRequest,
     onProgress?: ProgressListener,
   ): Promise<EngineResult> {
     if (this.poisoned) return this.retryElsewhere();

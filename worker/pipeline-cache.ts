@@ -13,20 +13,10 @@ export function keyOf(k: PipelineKey): string {
   return JSON.stringify([k.task, k.model, k.device, k.dtype ?? 'default']);
 }
 
-export type ProgressListener = (event: ProgressEvent) => void;
+import type { ProgressEvent } from '../src/protocol/engine.js';
 
-/** A file download reported to the page while a model loads. */
-export interface ProgressEvent {
-  task: string;
-  model: string;
-  /** `initiate` | `download` | `progress` | `done` | `ready`, as transformers.js reports them. */
-  status: string;
-  file?: string;
-  loaded?: number;
-  total?: number;
-  /** Percent, 0–100. */
-  progress?: number;
-}
+export type { ProgressEvent } from '../src/protocol/engine.js';
+export type ProgressListener = (event: ProgressEvent) => void;
 
 interface Entry<T> {
   promise: Promise<T>;

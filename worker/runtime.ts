@@ -2,40 +2,9 @@
  * What differs between the engine's two homes: a browser Web Worker (onnxruntime-web, WebGPU or
  * WASM) and Node (onnxruntime-node, CPU). The engine itself is the same code in both.
  */
-export type Device = 'webgpu' | 'wasm' | 'cpu';
-export type DevicePreference = 'auto' | Device;
+import type { Device, DeviceChoice, EngineOptions } from '../src/protocol/engine.js';
 
-/** The device `auto` picked, and why. */
-export interface DeviceChoice {
-  device: Device;
-  /** Why this device and not a faster one, e.g. "no WebGPU adapter". */
-  reason?: string;
-}
-
-/** How the engine finds models, set by whoever creates it. */
-export interface EngineOptions {
-  /** Where local model folders are served or stored (a path like `/models/`, never a full URL). */
-  localModelPath?: string;
-  /** Whether models may be downloaded from the Hugging Face Hub. Off unless the caller allows it. */
-  allowRemoteModels?: boolean;
-  /** Hub mirror to download from, when remote models are allowed. */
-  remoteHost?: string;
-  /** WASM threads; defaults to the cores available when cross-origin isolated, else 1. */
-  numThreads?: number;
-  /** Models whose WebGPU session failed in an earlier worker: `auto` runs them on WASM. */
-  webgpuFailures?: Record<string, string>;
-  /**
-   * Dynamic batching of waiting requests. `auto` (the default) batches everything on WebGPU; on
-   * WASM and the CPU it batches short requests (up to `shortRequestTokens`), where the cost of
-   * each call dominates, and runs long ones alone, where compute dominates and batching measured
-   * no gain (see the README's benchmark).
-   */
-  batching?: 'auto' | 'on' | 'off';
-  /** `auto` on WASM and the CPU: the largest request (in padded tokens, estimated) still batched. Default 64. */
-  shortRequestTokens?: number;
-  /** The most tokens (padded) one batched call may hold. Default 8192. */
-  maxBatchTokens?: number;
-}
+export type { Device, DeviceChoice, DevicePreference, EngineOptions } from '../src/protocol/engine.js';
 
 export interface EngineRuntime {
   readonly kind: 'browser' | 'node';

@@ -1,6 +1,6 @@
 /** The `local-endpoint` command. */
 import { parseArgs } from 'node:util';
-import { serve } from './serve.js';
+import { serve } from '../node/serve.js';
 import { supportedTasks } from '../tasks/registry.js';
 
 const USAGE = `Usage: local-endpoint serve --task <task> --model <hub id or folder> [options]

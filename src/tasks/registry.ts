@@ -3,25 +3,25 @@
  * Adding a task means adding one module and one line here.
  */
 import type { TaskModule } from './types.js';
-import { textClassification } from './text-classification.js';
-import { featureExtraction } from './feature-extraction.js';
-import { sentenceEmbeddings } from './sentence-embeddings.js';
-import { sentenceSimilarity } from './sentence-similarity.js';
-import { zeroShotClassification } from './zero-shot-classification.js';
-import { fillMask } from './fill-mask.js';
-import { ranking } from './ranking.js';
-import { tokenClassification } from './token-classification.js';
-import { questionAnswering } from './question-answering.js';
-import { conversational, textGeneration } from './text-generation.js';
-import { summarization, text2textGeneration, translation } from './seq2seq.js';
-import { chatCompletions, completions } from './openai.js';
-import { imageClassification } from './image-classification.js';
-import { zeroShotImageClassification } from './zero-shot-image-classification.js';
-import { objectDetection } from './object-detection.js';
-import { imageSegmentation } from './image-segmentation.js';
-import { audioClassification } from './audio-classification.js';
-import { automaticSpeechRecognition } from './automatic-speech-recognition.js';
-import { badRequest } from '../errors.js';
+import { textClassification } from './nlp/text-classification.js';
+import { featureExtraction } from './nlp/feature-extraction.js';
+import { sentenceEmbeddings } from './nlp/sentence-embeddings.js';
+import { sentenceSimilarity } from './nlp/sentence-similarity.js';
+import { zeroShotClassification } from './nlp/zero-shot-classification.js';
+import { fillMask } from './nlp/fill-mask.js';
+import { ranking } from './nlp/ranking.js';
+import { tokenClassification } from './nlp/token-classification.js';
+import { questionAnswering } from './nlp/question-answering.js';
+import { conversational, textGeneration } from './generation/text-generation.js';
+import { summarization, text2textGeneration, translation } from './generation/seq2seq.js';
+import { chatCompletions, completions } from './generation/openai.js';
+import { imageClassification } from './vision/image-classification.js';
+import { zeroShotImageClassification } from './vision/zero-shot-image-classification.js';
+import { objectDetection } from './vision/object-detection.js';
+import { imageSegmentation } from './vision/image-segmentation.js';
+import { audioClassification } from './audio/audio-classification.js';
+import { automaticSpeechRecognition } from './audio/automatic-speech-recognition.js';
+import { badRequest } from '../protocol/errors.js';
 
 const modules: TaskModule<any, any>[] = [
   textClassification,

@@ -2,10 +2,10 @@
  * What a task module is. One module per Endpoint task: it checks a payload, runs the pipeline and
  * shapes the answer for each wire dialect. Parsing and shaping are pure functions of plain data.
  */
-import type { RunContext, StreamToken } from './generate-core.js';
+import type { RunContext, StreamToken } from './generation/generate-core.js';
 import type { MediaKind } from '../wire/media.js';
 
-export type { RunContext, StreamEvent, StreamToken } from './generate-core.js';
+export type { RunContext, StreamEvent, StreamToken } from './generation/generate-core.js';
 
 /** Which reader the answer is for: the Endpoint server's own shape, or the official client's. */
 export type Dialect = 'endpoint' | 'client';

@@ -2,7 +2,7 @@
  * Decoding an Endpoint request: Content-Type, JSON body, query-string parameters.
  * Pure except for reading the body. Every failure is a 400 naming the problem.
  */
-import { badRequest, describeType } from '../errors.js';
+import { badRequest, describeType } from '../protocol/errors.js';
 import type { EndpointPayload } from '../tasks/types.js';
 import { readMediaBody, type MediaKind } from './media.js';
 

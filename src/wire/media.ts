@@ -4,7 +4,7 @@
  * send a Blob with no Content-Type), and base64 inside JSON. Pure: bytes in, a checked body out.
  * Every failure is a 400 naming the problem.
  */
-import { badRequest, describeType } from '../errors.js';
+import { badRequest, describeType } from '../protocol/errors.js';
 
 export type MediaKind = 'image' | 'audio';
 

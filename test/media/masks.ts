@@ -1,6 +1,6 @@
 /** Reading answers of the image tasks in browser tests: base64 in, and masks out of base64 PNGs. */
 
-export { toBase64 } from '../../src/tasks/png.js';
+export { toBase64 } from '../../src/tasks/vision/mask-png.js';
 
 /** A base64 PNG mask → its size and its gray values (the first channel of each pixel). */
 export async function decodeMask(b64: string): Promise<{ width: number; height: number; gray: Uint8Array }> {

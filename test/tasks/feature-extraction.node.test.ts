@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { featureExtraction, readSentenceTransformersDefaults } from '../../src/tasks/feature-extraction.js';
+import { featureExtraction, readSentenceTransformersDefaults } from '../../src/tasks/nlp/feature-extraction.js';
 import type { ModelContext } from '../../src/tasks/types.js';
 
 /** A model repo as plain data: file path → JSON. */

@@ -9,7 +9,7 @@ import { WorkerEngine, createLocalFetch } from '../../src/index.js';
 import { encodeBmp, encodeGif } from '../media/encoders.js';
 import { decodeMask, toBase64 } from '../media/masks.js';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
-import { pngChunk } from '../../src/tasks/png.js';
+import { pngChunk } from '../../src/tasks/vision/mask-png.js';
 
 const remote = inject('remote');
 const VIT = 'local-endpoint/tiny-vit-classifier';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { questionAnswering } from '../../src/tasks/question-answering.js';
+import { questionAnswering } from '../../src/tasks/nlp/question-answering.js';
 import { Engine, type EngineRequest } from '../../worker/engine.js';
 import { nodeRuntime } from '../../worker/runtime-node.js';
 import { QA, ROBERTA_QA } from '../helpers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sentenceSimilarity } from '../../src/tasks/sentence-similarity.js';
-import { sentenceEmbeddings } from '../../src/tasks/sentence-embeddings.js';
+import { sentenceSimilarity } from '../../src/tasks/nlp/sentence-similarity.js';
+import { sentenceEmbeddings } from '../../src/tasks/nlp/sentence-embeddings.js';
 import { Engine } from '../../worker/engine.js';
 import { nodeRuntime } from '../../worker/runtime-node.js';
 import { EMBED_TEXT, ENCODER, maxAbsDiff, norm } from '../helpers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, tokenClassification, type PreEntity } from '../../src/tasks/token-classification.js';
+import { aggregate, tokenClassification, type PreEntity } from '../../src/tasks/nlp/token-classification.js';
 import { Engine, type EngineRequest } from '../../worker/engine.js';
 import { nodeRuntime } from '../../worker/runtime-node.js';
 import { NER, ROBERTA_NER, TRICKY_TEXTS } from '../helpers.js';

@@ -1,7 +1,7 @@
 /** Token offsets against real tokenizers of both families (WordPiece and byte-level BPE). */
 import { describe, expect, it } from 'vitest';
 import { AutoTokenizer, env } from '@huggingface/transformers';
-import { offsetScheme, tokenSpans, isSubword } from '../../src/tasks/token-offsets.js';
+import { offsetScheme, tokenSpans, isSubword } from '../../src/tasks/shared/token-offsets.js';
 import { NER, ROBERTA_NER, TRICKY_TEXTS } from '../helpers.js';
 
 env.localModelPath = '.fixtures/models/';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, mediaType, parseJsonPayload, readPayload, withQueryParameters } from '../../src/wire/body.js';
-import { EndpointError } from '../../src/errors.js';
+import { EndpointError } from '../../src/protocol/errors.js';
 
 const url = new URL('https://endpoint.example/');
 const request = (body: BodyInit | null, contentType?: string, headers: Record<string, string> = {}) =>

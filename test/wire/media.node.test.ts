@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectBadRequest as rejects } from '../helpers.js';
 import { decodeBase64Media, readMediaBody, sniffFormat } from '../../src/wire/media.js';
-import { SHARED_MEDIA } from '../media/location.js';
+import { SHARED_MEDIA } from '../../fixtures/media-location.js';
 
 const MEDIA = SHARED_MEDIA;
 const file = (name: string) => new Uint8Array(readFileSync(`${MEDIA}/${name}`));

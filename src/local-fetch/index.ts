@@ -1,0 +1,213 @@
+/**
+ * `createLocalFetch`: a function with `fetch`'s signature that answers Inference Endpoint requests
+ * locally. Passed as the `fetch` option of `@huggingface/inference`'s InferenceClient, it makes
+ * unchanged client code run on the device.
+ */
+import { toErrorValue } from '../protocol/errors.js';
+import { ROUTES, ROUTE_TASKS, getTask } from '../tasks/registry.js';
+import { openAIId } from '../tasks/generation/openai.js';
+import type { Dialect, EndpointPayload, StreamMeta, TaskModule } from '../tasks/types.js';
+import { readJsonBody, readMediaPayload, readPayload } from '../wire/body.js';
+import { detectDialect } from '../wire/dialect.js';
+import type { EngineInterface, EngineRequest, EngineResult, ProgressEvent } from '../protocol/engine.js';
+import type { DevicePreference } from '../protocol/engine.js';
+
+/** What one endpoint URL serves locally. */
+export interface LocalEndpoint {
+  task: string;
+  model: string;
+  device?: DevicePreference;
+  dtype?: string;
+}
+
+export interface LocalFetchOptions {
+  engine: EngineInterface;
+  /**
+   * Endpoint URL → what it serves. Requests to `<url>`, `<url>/` and `<url>/predict` run the model;
+   * generative endpoints also answer `<url>/v1/completions` and `<url>/v1/chat/completions`.
+   */
+  endpoints: Record<string, LocalEndpoint>;
+  /** Force one answer shape; by default the official client is recognised by its User-Agent. */
+  dialect?: Dialect | 'auto';
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+export function createLocalFetch(options: LocalFetchOptions): FetchFn {
+  const endpoints = Object.entries(options.endpoints).map(([url, endpoint]) => ({
+    base: stripSlash(new URL(url).href),
+    endpoint,
+  }));
+
+  return async function localFetch(input, init) {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    // Browsers may leave the User-Agent the client sets out of a Request: read it from `init` too.
+    const headers = new Headers(request.headers);
+    const agent = new Headers(init?.headers).get('user-agent');
+    if (agent) headers.set('user-agent', agent);
+
+    const match = endpoints.find(({ base }) => url.href === base || url.href.startsWith(`${base}/`));
+    if (!match) {
+      return errorResponse(404, `No local endpoint at ${url.origin}${url.pathname}. Known: ${endpoints.map((e) => e.base).join(', ')}.`);
+    }
+    const route = url.href.slice(match.base.length).split('?')[0]!.replace(/\/+$/, '');
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      if (route === '' || route === '/health') return new Response('Ok', { headers: { 'content-type': 'text/plain' } });
+      return errorResponse(404, `No route GET ${route}.`);
+    }
+    if (request.method !== 'POST') return errorResponse(405, `Method ${request.method} is not allowed; use POST.`);
+
+    const { endpoint } = match;
+    try {
+      const routeTask = ROUTES[route];
+      if (!routeTask && route !== '' && route !== '/predict') {
+        return errorResponse(404, `No route POST ${route}; use /, /predict${ROUTE_TASKS.includes(endpoint.task) ? ', /v1/completions or /v1/chat/completions' : ''}.`);
+      }
+      if (routeTask && !ROUTE_TASKS.includes(getTask(endpoint.task).id)) {
+        return errorResponse(404, `POST ${route} is served by text-generation and conversational endpoints; this one serves ${endpoint.task}.`);
+      }
+      const task = routeTask ?? getTask(endpoint.task);
+      const dialect = detectDialect(headers, options.dialect);
+      const payload: EndpointPayload = routeTask
+        ? await readRouteBody(request)
+        : task.media
+          ? await readMediaPayload(request, url, task.media)
+          : withClientDefaults(await readPayload(request, url), dialect, task.clientParameters);
+      const parsed = task.parse(payload); // a bad request is refused here, before the engine
+      const engineRequest: EngineRequest = {
+        ...endpoint,
+        task: routeTask ? routeTask.id : endpoint.task,
+        inputs: payload.inputs,
+        parameters: payload.parameters,
+        ...(payload.stream ? { stream: true } : {}),
+      };
+      if (payload.stream && !task.stream) return errorResponse(400, `${task.id} cannot stream: drop "stream": true.`);
+      if (task.stream?.wanted(parsed)) return await streamResponse(options, task, parsed, engineRequest, init?.signal ?? undefined);
+      const result = await options.engine.infer(engineRequest, options.onProgress, undefined, init?.signal ?? undefined);
+      if (!result.ok) {
+        if (result.cancelled) throw abortError(init?.signal ?? undefined);
+        return errorResponse(result.status, result.error);
+      }
+      // The answer is shaped again from the same request: parse is pure and cheap.
+      const answer = dialect === 'client' && task.toClient ? task.toClient(result.output, parsed) : result.output;
+      return jsonResponse(answer, result);
+    } catch (err) {
+      if (init?.signal?.aborted) throw err;
+      const { status, error } = toErrorValue(err);
+      return errorResponse(status, error);
+    }
+  };
+}
+
+/** The OpenAI routes' body is the request itself: it travels as `inputs`. */
+async function readRouteBody(request: Request): Promise<EndpointPayload> {
+  const body = await readJsonBody(request);
+  return { inputs: body, stream: (body as { stream?: boolean }).stream };
+}
+
+/**
+ * A streaming answer: `text/event-stream`, one `data:` message per event as the engine produces
+ * it. Errors found before the first token (bad input, a missing model) are plain 400/500 JSON
+ * answers; an error after it is a last `data: {"error": …}` message. Cancelling the body, or the
+ * caller's signal, stops the generation.
+ */
+async function streamResponse(
+  options: LocalFetchOptions,
+  task: TaskModule,
+  parsed: unknown,
+  request: EngineRequest,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
+  const shape = task.stream!;
+  const meta: StreamMeta = { model: request.model, id: openAIId(shape.idPrefix), created: Math.floor(Date.now() / 1000), promptTokens: 0 };
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const encoder = new TextEncoder();
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let open = true;
+  const send = (text: string) => {
+    if (open) controller.enqueue(encoder.encode(text));
+  };
+  const body = new ReadableStream<Uint8Array>({
+    start: (c) => {
+      controller = c;
+    },
+    cancel: () => {
+      open = false;
+      stop.abort();
+    },
+  });
+  let begin!: () => void;
+  const begun = new Promise<null>((ok) => {
+    begin = () => ok(null);
+  });
+  const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+  const result = options.engine.infer(
+    request,
+    options.onProgress,
+    (event) => {
+      if (event.type === 'start') {
+        meta.promptTokens = event.promptTokens;
+        if (event.device) headers['x-compute-type'] = event.device;
+        if (event.fallback) headers['x-compute-fallback'] = event.fallback.replace(/[\r\n]+/g, ' ').slice(0, 500);
+        begin();
+        return;
+      }
+      for (const message of shape.token(event, parsed, meta)) send(`data: ${JSON.stringify(message)}\n\n`);
+    },
+    stop.signal,
+  );
+  const early = await Promise.race([begun, result]);
+  if (early && !early.ok) {
+    signal?.removeEventListener('abort', onAbort);
+    if (early.cancelled) throw abortError(signal);
+    return errorResponse(early.status, early.error);
+  }
+  void result.then((final) => {
+    signal?.removeEventListener('abort', onAbort);
+    if (!open) return;
+    open = false;
+    if (final.ok) {
+      if (shape.done) controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+      controller.close();
+    } else if (final.cancelled) {
+      controller.error(abortError(signal));
+    } else {
+      controller.enqueue(encoder.encode(`data: ${JSON.stringify({ error: final.error })}\n\n`));
+      controller.close();
+    }
+  });
+  return new Response(body, { status: 200, headers });
+}
+
+/** What `fetch` rejects with when its signal aborts. */
+function abortError(signal: AbortSignal | undefined): unknown {
+  return signal?.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted.', 'AbortError');
+}
+
+/** The client's reader needs some parameters (see TaskModule.clientParameters); the caller's win. */
+function withClientDefaults(payload: EndpointPayload, dialect: Dialect, defaults?: Readonly<Record<string, unknown>>): EndpointPayload {
+  if (dialect !== 'client' || !defaults) return payload;
+  return { ...payload, parameters: { ...defaults, ...payload.parameters } };
+}
+
+function jsonResponse(answer: unknown, result: Extract<EngineResult, { ok: true }>): Response {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-compute-type': result.device,
+    'x-compute-time': (result.computeMs / 1000).toFixed(4),
+  };
+  if (result.fallback) headers['x-compute-fallback'] = result.fallback.replace(/[\r\n]+/g, ' ').slice(0, 500);
+  return new Response(JSON.stringify(answer), { status: 200, headers });
+}
+
+export function errorResponse(status: number, error: string): Response {
+  return new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json' } });
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

@@ -1,0 +1,179 @@
+/**
+ * The engine's contract, shared by the page, the worker and Node: what a request is, what an
+ * answer is, and the one interface that the in-process engine and the worker host both implement.
+ * Types only: nothing here exists at run time.
+ */
+import type { StreamEvent, StreamListener } from './stream.js';
+
+export type { StreamEvent, StreamListener } from './stream.js';
+
+export type Device = 'webgpu' | 'wasm' | 'cpu';
+export type DevicePreference = 'auto' | Device;
+
+/** The device `auto` picked, and why. */
+export interface DeviceChoice {
+  device: Device;
+  /** Why this device and not a faster one, e.g. "no WebGPU adapter". */
+  reason?: string;
+}
+
+/** How the engine finds models, set by whoever creates it. */
+export interface EngineOptions {
+  /** Where local model folders are served or stored (a path like `/models/`, never a full URL). */
+  localModelPath?: string;
+  /** Whether models may be downloaded from the Hugging Face Hub. Off unless the caller allows it. */
+  allowRemoteModels?: boolean;
+  /** Hub mirror to download from, when remote models are allowed. */
+  remoteHost?: string;
+  /** WASM threads; defaults to the cores available when cross-origin isolated, else 1. */
+  numThreads?: number;
+  /** Models whose WebGPU session failed in an earlier worker: `auto` runs them on WASM. */
+  webgpuFailures?: Record<string, string>;
+  /**
+   * Dynamic batching of waiting requests. `auto` (the default) batches everything on WebGPU; on
+   * WASM and the CPU it batches short requests (up to `shortRequestTokens`), where the cost of
+   * each call dominates, and runs long ones alone, where compute dominates and batching measured
+   * no gain (see the README's benchmark).
+   */
+  batching?: 'auto' | 'on' | 'off';
+  /** `auto` on WASM and the CPU: the largest request (in padded tokens, estimated) still batched. Default 64. */
+  shortRequestTokens?: number;
+  /** The most tokens (padded) one batched call may hold. Default 8192. */
+  maxBatchTokens?: number;
+}
+
+/** A file download reported to the page while a model loads. */
+export interface ProgressEvent {
+  task: string;
+  model: string;
+  /** `initiate` | `download` | `progress` | `done` | `ready`, as transformers.js reports them. */
+  status: string;
+  file?: string;
+  loaded?: number;
+  total?: number;
+  /** Percent, 0–100. */
+  progress?: number;
+}
+
+export interface EngineRequest {
+  task: string;
+  model: string;
+  inputs: unknown;
+  parameters?: Record<string, unknown>;
+  device?: DevicePreference;
+  /** transformers.js dtype (`fp32`, `fp16`, `q8`, …); the model's default when absent. */
+  dtype?: string;
+  /** Run alone, never in a batch (set when a batch it was in failed). */
+  noBatch?: boolean;
+  /** Top-level `"stream": true` of the payload. */
+  stream?: boolean;
+  /** Names the request for `cancel(id)`. */
+  id?: string;
+  /**
+   * A cancellation flag in shared memory (an Int32Array over a SharedArrayBuffer, on pages that
+   * are cross-origin isolated): non-zero means cancelled. The engine reads it between tokens
+   * without waiting for a message, so generation need not yield to the event loop each step.
+   */
+  cancelFlag?: Int32Array;
+}
+
+export interface EngineAnswer {
+  ok: true;
+  /** The Endpoint server's answer, plain JSON data. */
+  output: unknown;
+  task: string;
+  model: string;
+  device: Device;
+  dtype?: string;
+  /** Set when `auto` did not get the fastest device, with the reason. */
+  fallback?: string;
+  /** From arrival to the start of the run (model load and queue), and the run itself, in ms. */
+  waitMs: number;
+  computeMs: number;
+  /** How many requests shared the call that answered this one (dynamic batching). */
+  batchSize: number;
+}
+
+export interface EngineFailure {
+  ok: false;
+  status: number;
+  error: string;
+  /**
+   * The worker is poisoned (a failed session load or run) and must be replaced. `retry` means this
+   * request was not at fault and should be sent again to the fresh worker.
+   */
+  replaceWorker?: boolean;
+  retry?: boolean;
+  /** Set when WebGPU failed for this model: the fresh worker should run it on WASM. */
+  webgpuFailure?: { model: string; reason: string };
+  /** A batch this request was in failed: send it again alone. */
+  noBatch?: boolean;
+  /** The caller cancelled the request. */
+  cancelled?: boolean;
+  /** With `retry`: the bytes of the request's raw media body, which the page gave away. */
+  body?: Uint8Array;
+}
+
+export type EngineResult = EngineAnswer | EngineFailure;
+
+export interface PipelineStatus {
+  task: string;
+  model: string;
+  device: string;
+  dtype?: string;
+  state: 'loading' | 'ready';
+  /** Requests waiting or running in this pipeline's queue (in the browser, the one shared ONNX lane). */
+  queued: number;
+}
+
+export interface EngineStatus {
+  runtime: 'browser' | 'node';
+  /** The device `auto` uses, and why when it is not the fastest. */
+  device: DeviceChoice;
+  threads: number;
+  crossOriginIsolated: boolean;
+  tasks: readonly string[];
+  pipelines: PipelineStatus[];
+  /** Set once a failed ONNX session has poisoned this worker. */
+  poisoned?: string;
+  batching: 'auto' | 'on' | 'off';
+}
+
+/** Reports model-file downloads while a pipeline loads. */
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** What `load` takes: the pipeline to have ready, without a request to run on it. */
+export type LoadRequest = Pick<EngineRequest, 'task' | 'model' | 'device' | 'dtype'>;
+
+/**
+ * The one engine interface. The in-process engine (`worker/engine.ts`, used in Node) and the page's
+ * worker host (`src/host/worker-engine.ts`) both implement it, so a caller cannot tell them apart.
+ */
+export interface EngineInterface {
+  /**
+   * Answers one request; never throws. A streaming request (`request.stream`) reports its events
+   * to `onStream` as they happen. `signal` cancels: a queued request never starts, a running one
+   * stops within one token, and the answer is a failure with `cancelled: true`.
+   */
+  infer(request: EngineRequest, onProgress?: ProgressListener, onStream?: StreamListener, signal?: AbortSignal): Promise<EngineResult>;
+  /** Loads a pipeline ahead of the first request, reporting download progress. */
+  load(request: LoadRequest, onProgress?: ProgressListener): Promise<EngineResult>;
+  /** The device in use and why, the loaded pipelines, threads. */
+  status(): Promise<EngineStatus>;
+  /** Frees the pipelines of a model (every pipeline when no model is given). */
+  dispose(model?: string): Promise<void>;
+}
+
+/**
+ * What the worker exposes to the page through comlink: the engine, with its stream events on a
+ * MessagePort of their own (see `StreamPortMessage`) and cancellation by request id.
+ */
+export interface WorkerApi {
+  configure(options: EngineOptions): Promise<void>;
+  infer(request: EngineRequest, onProgress?: ProgressListener, onStream?: MessagePort): Promise<EngineResult>;
+  load(request: LoadRequest, onProgress?: ProgressListener): Promise<EngineResult>;
+  status(): Promise<EngineStatus>;
+  dispose(model?: string): Promise<void>;
+  /** Stops the request sent with this `id`: before it starts, or within one generated token. */
+  cancel(id: string): void;
+}

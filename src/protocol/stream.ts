@@ -1,0 +1,36 @@
+/** The events of a streamed generation, as they cross from the engine to the page. Types only. */
+
+/** Why a generation ended. `cancelled`: the caller aborted it. */
+export type FinishReason = 'length' | 'eos_token' | 'stop_sequence' | 'cancelled';
+
+/** Sent once, when the prompt is read and generation starts. */
+export interface StreamStart {
+  type: 'start';
+  promptTokens: number;
+  /** Set by the engine: the device that runs the request, and why when it is not the fastest. */
+  device?: string;
+  fallback?: string;
+}
+
+/** One generated token. The last one of a generation carries `finish`. */
+export interface StreamToken {
+  type: 'token';
+  /** 0-based position among the generated tokens. */
+  index: number;
+  id: number;
+  /** The text this token adds (empty for special tokens and incomplete characters). */
+  text: string;
+  special: boolean;
+  finish?: { reason: FinishReason; text: string; generatedTokens: number };
+}
+
+export type StreamEvent = StreamStart | StreamToken;
+
+/** Receives a streaming request's events (`start`, then one per token). */
+export type StreamListener = (event: StreamEvent) => void;
+
+/**
+ * What travels on a stream's own MessagePort from the worker to the page: each event, then
+ * `{type: "end"}` once, before the answer is returned.
+ */
+export type StreamPortMessage = StreamEvent | { type: 'end' };

@@ -1,0 +1,492 @@
+/**
+ * The generation loop shared by every generative task: it runs in the engine (the Web Worker, or
+ * Node), around transformers.js's `model.generate`.
+ *
+ * One stopping criterion, called by `generate` after each new token, does the per-token work:
+ * it decodes the new text (a window of the last tokens, as TGI does, so a step costs the same at
+ * token 10 and token 1000), streams it, cuts at stop sequences, counts, and ends the generation on
+ * EOS, a stop sequence, the token budget or cancellation. A cancellation is seen within one token:
+ * through a flag in shared memory when the page is cross-origin isolated, otherwise because each
+ * model step first yields one macrotask, so that the cancel message is received.
+ */
+import { badRequest } from '../../protocol/errors.js';
+import { yieldToEventLoop } from '../shared/yield.js';
+import type { ChatMessage, GenerationOptions } from './generation-parameters.js';
+import type { ModelContext, PipelineFn, TensorLike } from '../types.js';
+
+export type { FinishReason, StreamEvent, StreamStart, StreamToken } from '../../protocol/stream.js';
+import type { FinishReason, StreamEvent } from '../../protocol/stream.js';
+
+/** What the engine gives a task's `run`, beyond the pipeline and the request. */
+export interface RunContext {
+  /** Set when the caller streams: receives events as they happen. */
+  emit?: (event: StreamEvent) => void;
+  /** True once the caller has aborted the request. */
+  cancelled(): boolean;
+  /**
+   * `cancelled()` reads shared memory, so it changes without a turn of the event loop. Otherwise
+   * each decoding step first yields one macrotask, so that a cancel message is received.
+   */
+  cancelSeenAtOnce?: boolean;
+  /** Seeds the sampler (transformers.js's global random); no value means fresh entropy. */
+  seed(value?: number): void;
+  /** The model id the request named (OpenAI answers carry it). */
+  model?: string;
+  /**
+   * Decodes image bytes where the work runs (in the worker: createImageBitmap and OffscreenCanvas;
+   * in Node: sharp) into transformers.js's RawImage. A body that is not a decodable image is a 400.
+   */
+  decodeImage?(bytes: Uint8Array): Promise<unknown>;
+  /**
+   * Decodes audio bytes where the work runs (audio-decode's WebAssembly decoders, in the worker and
+   * in Node) to mono samples at `samplingRate`. A body that is not decodable audio is a 400.
+   */
+  decodeAudio?(bytes: Uint8Array, samplingRate: number): Promise<Float32Array>;
+}
+
+/** A run nobody streams or cancels. */
+const QUIET: RunContext = { cancelled: () => false, seed: () => undefined };
+
+/** What generation needs to know about a model, read once after it loads. */
+export interface GenerationSetup {
+  encoderDecoder: boolean;
+  /** Longest sequence the model takes (prompt plus generated, for decoders); null if unknown. */
+  contextLength: number | null;
+  eosIds: number[];
+  /** max_new_tokens when the request sets none. */
+  defaultMaxNewTokens: number;
+  /** The token some models force as the last one at the length limit (BART, Marian): not a stop. */
+  forcedEosId: number | null;
+  /** The sampler's top_k when the request sets none (transformers' default 50). */
+  defaultTopK: number;
+  hasChatTemplate: boolean;
+  /** Language codes, for tokenizers that need `src_lang`/`tgt_lang` (NLLB, M2M100, mBART). */
+  languages: string[] | null;
+  /** The source language the tokenizer uses when the request names none. */
+  defaultSrcLang: string | null;
+}
+
+export interface GeneratedSequence {
+  /** The generated text, cut at a stop sequence. */
+  text: string;
+  generatedTokens: number;
+  finish: FinishReason;
+}
+
+export interface GenerationResult {
+  prompt: string;
+  promptTokens: number;
+  sequences: GeneratedSequence[];
+}
+
+/** What to generate from: a text prompt, or a chat rendered with the model's template. */
+export type GenerationInput =
+  | { kind: 'text'; text: string }
+  | { kind: 'chat'; messages: ChatMessage[] };
+
+interface Tokenizer {
+  (text: string | string[], options?: Record<string, unknown>): Record<string, TensorLike & { slice(...a: unknown[]): TensorLike }>;
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  apply_chat_template(messages: ChatMessage[], options: Record<string, unknown>): string;
+  chat_template: unknown;
+  model_max_length: number;
+  add_bos_token?: boolean;
+  add_eos_token?: boolean;
+  all_special_ids: number[];
+  language_codes?: string[];
+  languageRegex?: RegExp;
+  _build_translation_inputs?: (texts: string[], options: Record<string, unknown>, kwargs: Record<string, unknown>) => Record<string, TensorLike>;
+  _tokenizer: { post_processor?: { config?: { single?: Array<Record<string, { id: string }>> } } };
+  padding_side: string;
+}
+
+interface GenerativeModel {
+  config: Record<string, unknown>;
+  forward(inputs: Record<string, unknown>): Promise<unknown>;
+  generate(options: Record<string, unknown>): Promise<TensorLike>;
+}
+
+interface Parts {
+  tokenizer: Tokenizer;
+  model: GenerativeModel;
+}
+
+const parts = (pipe: PipelineFn) => pipe as unknown as Parts;
+
+/** Reads the generation facts of a model (the `setup` of every generative task). */
+export async function generationSetup({ pipe, readJSON }: ModelContext): Promise<GenerationSetup> {
+  const { tokenizer, model } = parts(pipe);
+  const config = model.config;
+  const generationConfig = ((await readJSON('generation_config.json')) ?? {}) as Record<string, unknown>;
+  const encoderDecoder = Boolean(config.is_encoder_decoder);
+  const eos = generationConfig.eos_token_id ?? config.eos_token_id;
+  const eosIds = (Array.isArray(eos) ? eos : eos === undefined || eos === null ? [] : [eos]).map(Number);
+  const positions = firstNumber(config, ['max_position_embeddings', 'n_positions', 'n_ctx', 'max_target_positions']);
+  const tokenizerMax = Number.isFinite(tokenizer.model_max_length) && tokenizer.model_max_length < 1e7 ? tokenizer.model_max_length : null;
+  const languages = typeof tokenizer._build_translation_inputs === 'function' && Array.isArray(tokenizer.language_codes)
+    ? tokenizer.language_codes
+    : null;
+  let defaultSrcLang: string | null = null;
+  if (languages && tokenizer.languageRegex) {
+    for (const item of tokenizer._tokenizer.post_processor?.config?.single ?? []) {
+      const id = item.SpecialToken?.id;
+      if (id && tokenizer.languageRegex.test(id)) {
+        defaultSrcLang = languages.find((code) => id.includes(code)) ?? null;
+        break;
+      }
+    }
+  }
+  return {
+    encoderDecoder,
+    contextLength: positions ?? (encoderDecoder ? null : tokenizerMax),
+    eosIds,
+    defaultMaxNewTokens: Number(generationConfig.max_new_tokens ?? 256),
+    forcedEosId: typeof (generationConfig.forced_eos_token_id ?? config.forced_eos_token_id) === 'number'
+      ? Number(generationConfig.forced_eos_token_id ?? config.forced_eos_token_id)
+      : null,
+    defaultTopK: Number(generationConfig.top_k ?? 50),
+    hasChatTemplate: Boolean(tokenizer.chat_template),
+    languages,
+    defaultSrcLang,
+  };
+}
+
+function firstNumber(config: Record<string, unknown>, keys: string[]): number | null {
+  for (const key of keys) if (typeof config[key] === 'number') return config[key] as number;
+  return null;
+}
+
+/** Translation options: needed for multilingual models, refused for the others. */
+export interface TranslationLanguages {
+  srcLang?: string;
+  tgtLang?: string;
+}
+
+/**
+ * Generates from one input. Streams through `ctx.emit` when set. Returns the prompt as the model
+ * saw it, the prompt's token count and one entry per returned sequence.
+ */
+export async function runGeneration(
+  pipe: PipelineFn,
+  input: GenerationInput,
+  options: GenerationOptions,
+  setup: GenerationSetup,
+  ctx: RunContext = QUIET,
+  languages: TranslationLanguages = {},
+): Promise<GenerationResult> {
+  const { tokenizer, model } = parts(pipe);
+  const kwargs: Record<string, unknown> = {};
+
+  // 1. The prompt, as token ids.
+  let prompt: string;
+  let addSpecialTokens: boolean;
+  if (input.kind === 'chat') {
+    if (!setup.hasChatTemplate) {
+      throw badRequest('This model has no chat template (tokenizer_config.json has no "chat_template"), so it cannot take chat messages. Send a text prompt instead.');
+    }
+    try {
+      prompt = tokenizer.apply_chat_template(input.messages, { tokenize: false, add_generation_prompt: true });
+    } catch (err) {
+      throw badRequest(`The model's chat template rejected these messages: ${(err as Error).message}`);
+    }
+    addSpecialTokens = false;
+  } else {
+    prompt = input.text;
+    addSpecialTokens = setup.encoderDecoder ? true : Boolean(tokenizer.add_bos_token || tokenizer.add_eos_token);
+  }
+  let encoded: Record<string, TensorLike & { slice(...a: unknown[]): TensorLike }>;
+  if (setup.languages) {
+    const tgt = languages.tgtLang;
+    const src = languages.srcLang ?? setup.defaultSrcLang ?? undefined;
+    if (!tgt) {
+      throw badRequest(`This model translates between many languages: parameters.tgt_lang is required (and src_lang is advised). Languages: ${setup.languages.join(', ')}.`);
+    }
+    for (const [name, code] of [['src_lang', src], ['tgt_lang', tgt]] as const) {
+      if (code !== undefined && !setup.languages.includes(code)) {
+        throw badRequest(`parameters.${name} ${JSON.stringify(code)} is not a language of this model. Languages: ${setup.languages.join(', ')}.`);
+      }
+    }
+    encoded = tokenizer._build_translation_inputs!([prompt], { padding: true, truncation: true }, Object.assign(kwargs, { src_lang: src, tgt_lang: tgt })) as never;
+    delete kwargs.src_lang;
+    delete kwargs.tgt_lang;
+  } else {
+    if (languages.srcLang !== undefined || languages.tgtLang !== undefined) {
+      // A one-pair model (Marian, T5 prompts): the languages are fixed by the model.
+      // They are accepted, as the Endpoint does, and change nothing.
+    }
+    // Encoders truncate at their maximum length, as the Endpoint's pipeline does.
+    encoded = tokenizer(prompt, { add_special_tokens: addSpecialTokens, truncation: setup.encoderDecoder }) as never;
+  }
+  let promptTokens = encoded.input_ids!.dims.at(-1)!;
+  if (options.truncate !== undefined && promptTokens > options.truncate && !setup.encoderDecoder) {
+    const from = promptTokens - options.truncate;
+    for (const name of Object.keys(encoded)) encoded[name] = encoded[name]!.slice(null, [from, promptTokens]) as never;
+    promptTokens = options.truncate;
+  }
+  if (promptTokens === 0) throw badRequest('The prompt is empty once tokenized.');
+
+  // 2. The token budget.
+  let maxNew = options.maxNewTokens ?? setup.defaultMaxNewTokens;
+  if (!setup.encoderDecoder && setup.contextLength !== null) {
+    const room = setup.contextLength - promptTokens;
+    if (room < 1) {
+      throw badRequest(
+        `The prompt has ${promptTokens} tokens, but this model's context holds ${setup.contextLength} ` +
+          `(prompt plus generated tokens). Shorten it, or set parameters.truncate to keep only the last tokens.`,
+      );
+    }
+    maxNew = Math.min(maxNew, room);
+  } else if (setup.contextLength !== null) {
+    maxNew = Math.min(maxNew, setup.contextLength - 1);
+  }
+
+  ctx.emit?.({ type: 'start', promptTokens });
+
+  // 3. Generation settings, as transformers.js names them.
+  kwargs.max_new_tokens = maxNew;
+  if (options.doSample !== null) kwargs.do_sample = options.doSample;
+  if (options.temperature !== undefined) kwargs.temperature = options.temperature;
+  if (options.topK !== undefined) kwargs.top_k = options.topK;
+  if (options.topP !== undefined && options.topP < 1) {
+    // transformers.js 4.3 reads top_p but does not apply it: the nucleus is cut here.
+    kwargs.logits_processor = [topPProcessor(options.topP, options.topK ?? setup.defaultTopK)];
+  }
+  if (options.repetitionPenalty !== undefined) kwargs.repetition_penalty = options.repetitionPenalty;
+
+  const promptIds = Array.from(encoded.input_ids!.data as ArrayLike<number | bigint>, Number);
+  const sequences: GeneratedSequence[] = [];
+  ctx.seed(options.seed);
+  for (let n = 0; n < options.numReturnSequences; n++) {
+    if (ctx.cancelled()) break;
+    sequences.push(await generateOne(tokenizer, model, encoded, kwargs, {
+      maxNew,
+      eos: new Set(setup.eosIds),
+      special: new Set(tokenizer.all_special_ids.map(Number)),
+      stop: options.stop,
+      // Decoders see the prompt as context for the first tokens' spaces; seq2seq decoders start fresh.
+      contextIds: setup.encoderDecoder ? [] : promptIds,
+      forcedEos: setup.forcedEosId,
+      ctx: n === 0 ? ctx : { ...ctx, emit: undefined },
+    }));
+  }
+  return { prompt, promptTokens, sequences };
+}
+
+interface StepState {
+  maxNew: number;
+  eos: Set<number>;
+  special: Set<number>;
+  stop: string[];
+  contextIds: number[];
+  forcedEos: number | null;
+  ctx: RunContext;
+}
+
+/**
+ * The decoder steps run with a yield first, while a generation of ours is on (see file comment);
+ * `abortOn`: work the pipeline drives itself ends at its next step once the caller has cancelled.
+ */
+interface Stepping {
+  active: boolean;
+  abortOn?: RunContext;
+}
+const guards = new WeakMap<object, Stepping>();
+
+/** Wraps `target[method]` once: a yield first while active, and a throw once `abortOn` is cancelled. */
+function guard(target: object, method: string): Stepping {
+  let state = guards.get(target);
+  if (!state) {
+    const flag: Stepping = { active: false };
+    const holder = target as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const original = holder[method]!;
+    holder[method] = async function (this: unknown, ...args: unknown[]) {
+      if (flag.active) await yieldToEventLoop();
+      if (flag.abortOn?.cancelled()) throw new StepsCancelled();
+      return original.apply(this, args);
+    };
+    guards.set(target, (state = flag));
+  }
+  return state;
+}
+
+function yieldingSteps(model: GenerativeModel): Stepping {
+  return guard(model, 'forward');
+}
+
+/** Thrown before a model's next step when its caller has cancelled (see `cancellableSteps`). */
+export class StepsCancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/**
+ * Runs `work`, a pipeline call that drives a model by itself (Whisper's pipeline: it extracts the
+ * features of every chunk, then generates chunk after chunk, and drops custom stopping criteria),
+ * so that a cancel ends it before the next feature extraction or decoder step. The step throws
+ * StepsCancelled before any ONNX call, so nothing is poisoned. Answers null when it was cancelled
+ * (the engine then reports the cancellation).
+ */
+export async function cancellableSteps<T>(
+  parts: { model: unknown; processor?: unknown },
+  ctx: RunContext,
+  work: () => Promise<T>,
+): Promise<T | null> {
+  // transformers.js processors are callables that run their `_call`.
+  const flags = [guard(parts.model as object, 'forward'), ...(parts.processor ? [guard(parts.processor as object, '_call')] : [])];
+  for (const flag of flags) {
+    flag.active = !ctx.cancelSeenAtOnce;
+    flag.abortOn = ctx;
+  }
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof StepsCancelled) return null;
+    throw err;
+  } finally {
+    for (const flag of flags) {
+      flag.active = false;
+      flag.abortOn = undefined;
+    }
+  }
+}
+
+async function generateOne(
+  tokenizer: Tokenizer,
+  model: GenerativeModel,
+  encoded: Record<string, TensorLike>,
+  kwargs: Record<string, unknown>,
+  state: StepState,
+): Promise<GeneratedSequence> {
+  const ids = [...state.contextIds];
+  // TGI's incremental decoding: text is read from a short window of recent tokens.
+  let prefixOffset = Math.max(0, ids.length - 5);
+  let readOffset = ids.length;
+  let text = '';
+  let generated = 0;
+  let finish: FinishReason | null = null;
+  const longestStop = Math.max(0, ...state.stop.map((s) => s.length));
+
+  const criterion = (all: bigint[][]): boolean[] => {
+    if (finish) return [true];
+    const id = Number(all[0]!.at(-1));
+    ids.push(id);
+    generated++;
+    const special = state.special.has(id);
+    let delta = '';
+    if (!special) {
+      const decode = (slice: number[]) => (slice.length ? tokenizer.decode(slice, { skip_special_tokens: true }) : '');
+      const before = decode(ids.slice(prefixOffset, readOffset));
+      const after = decode(ids.slice(prefixOffset));
+      if (after.length > before.length && !after.endsWith('\uFFFD')) {
+        delta = after.slice(before.length);
+        prefixOffset = readOffset;
+        readOffset = ids.length;
+      }
+    }
+    if (delta && state.stop.length) {
+      // Search the new text plus the tail a stop sequence could have started in.
+      const from = Math.max(0, text.length - longestStop + 1);
+      const joined = text + delta;
+      let cut = -1;
+      for (const s of state.stop) {
+        const at = joined.indexOf(s, from);
+        if (at >= 0 && (cut < 0 || at + s.length < cut)) cut = at + s.length;
+      }
+      if (cut >= 0) {
+        delta = joined.slice(text.length, cut);
+        finish = 'stop_sequence';
+      }
+    }
+    text += delta;
+    if (!finish) {
+      const forcedAtLimit = generated >= state.maxNew && id === state.forcedEos;
+      if (state.eos.has(id) && !forcedAtLimit) finish = 'eos_token';
+      else if (generated >= state.maxNew) finish = 'length';
+      else if (state.ctx.cancelled()) finish = 'cancelled';
+    }
+    state.ctx.emit?.({
+      type: 'token',
+      index: generated - 1,
+      id,
+      text: delta,
+      special,
+      ...(finish ? { finish: { reason: finish, text, generatedTokens: generated } } : {}),
+    });
+    return [finish !== null];
+  };
+
+  const steps = yieldingSteps(model);
+  steps.active = !state.ctx.cancelSeenAtOnce;
+  try {
+    await model.generate({ ...encoded, ...kwargs, stopping_criteria: [criterion] });
+  } finally {
+    steps.active = false;
+  }
+  if (!finish) {
+    // transformers.js stopped on its own (its max length or EOS list): say why.
+    finish = state.eos.has(ids.at(-1)!) ? 'eos_token' : 'length';
+    state.ctx.emit?.({ type: 'token', index: generated - 1, id: ids.at(-1)!, text: '', special: true, finish: { reason: finish, text, generatedTokens: generated } });
+  }
+  return { text, generatedTokens: generated, finish };
+}
+
+/**
+ * Nucleus sampling as a logits processor: keeps the most likely tokens whose probabilities add up
+ * to `topP`, within the `topK` the sampler keeps anyway (so only those are sorted), and sets the
+ * others to -Infinity. O(vocabulary) per step.
+ */
+export function topPProcessor(topP: number, topK: number) {
+  return (_ids: unknown, logits: { dims: number[]; data: Float32Array }) => {
+    const vocab = logits.dims.at(-1)!;
+    for (let offset = 0; offset < logits.data.length; offset += vocab) {
+      const row = logits.data.subarray(offset, offset + vocab);
+      let max = -Infinity;
+      for (const v of row) if (v > max) max = v;
+      let total = 0;
+      for (const v of row) total += Math.exp(v - max);
+      const k = topK > 0 ? Math.min(topK, vocab) : vocab;
+      const threshold = kthLargest(row, k);
+      const candidates: number[] = [];
+      for (let i = 0; i < vocab; i++) if (row[i]! >= threshold) candidates.push(i);
+      candidates.sort((a, b) => row[b]! - row[a]!);
+      let mass = 0;
+      let cutoff = -Infinity;
+      for (const i of candidates) {
+        mass += Math.exp(row[i]! - max) / total;
+        cutoff = row[i]!;
+        if (mass >= topP) break;
+      }
+      for (let i = 0; i < vocab; i++) if (row[i]! < cutoff) row[i] = -Infinity;
+    }
+    return logits;
+  };
+}
+
+/** The k-th largest value (quickselect on a copy). */
+function kthLargest(values: Float32Array, k: number): number {
+  const a = Float32Array.from(values);
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break;
+  }
+  return a[target]!;
+}

@@ -1,0 +1,131 @@
+/**
+ * text-generation and conversational: decoder-only language models (GPT-2, Llama, Qwen, …).
+ *
+ * text-generation answers `[{generated_text}]` (the prompt included unless `return_full_text` is
+ * false, as the Endpoint's pipeline does) and streams in TGI's token format. conversational takes
+ * `[{role, content}…]`, renders it with the model's chat template and answers the messages with the
+ * assistant's reply appended.
+ */
+import { badRequest } from '../../protocol/errors.js';
+import {
+  flattenGenerationParameters,
+  readGenerationOptions,
+  readMessages,
+  readPrompt,
+  type ChatMessage,
+  type GenerationOptions,
+} from './generation-parameters.js';
+import { generationSetup, runGeneration, type GenerationInput, type GenerationSetup } from './generate-core.js';
+import { readBoolean, readParameters } from '../shared/parameters.js';
+import type { EndpointPayload, StreamShape, TaskModule } from '../types.js';
+
+export interface TextGenerationRequest {
+  input: GenerationInput;
+  options: GenerationOptions;
+  returnFullText: boolean;
+  stream: boolean;
+}
+
+export interface TgiStreamToken {
+  index: number;
+  token: { id: number; text: string; logprob: number | null; special: boolean };
+  generated_text: string | null;
+  details: { finish_reason: string; generated_tokens: number; seed: number | null } | null;
+}
+
+/** TGI's token stream: one event per token; the last carries the whole text and the details. */
+const tgiStream: StreamShape<TextGenerationRequest> = {
+  wanted: (request) => request.stream,
+  done: false,
+  idPrefix: 'gen',
+  token(event, request) {
+    const last = event.finish;
+    const full = last && request.returnFullText && request.input.kind === 'text' ? request.input.text + last.text : last?.text;
+    const message: TgiStreamToken = {
+      index: event.index,
+      token: { id: event.id, text: event.text, logprob: null, special: event.special },
+      generated_text: last ? full! : null,
+      details: last
+        ? { finish_reason: last.reason, generated_tokens: last.generatedTokens, seed: request.options.seed ?? null }
+        : null,
+    };
+    return [message];
+  },
+};
+
+export const textGeneration: TaskModule<TextGenerationRequest, GenerationSetup> = {
+  id: 'text-generation',
+  pipeline: 'text-generation',
+  parse({ inputs, parameters, stream }: EndpointPayload) {
+    const flat = flattenGenerationParameters(readParameters(parameters));
+    const options = readGenerationOptions('text-generation', flat, ['return_full_text']);
+    const input: GenerationInput = Array.isArray(inputs)
+      ? { kind: 'chat', messages: readMessages(inputs, 'inputs') }
+      : { kind: 'text', text: readPrompt(inputs) };
+    const wantsStream = readStream(stream);
+    if (wantsStream && options.numReturnSequences > 1) {
+      throw badRequest('"stream": true returns one sequence: num_return_sequences must be 1.');
+    }
+    return {
+      input,
+      options,
+      // The pipeline returns the prompt with the text by default, but never for a chat.
+      returnFullText: input.kind === 'text' && (readBoolean(flat, 'return_full_text') ?? true),
+      stream: wantsStream,
+    };
+  },
+  setup: generationSetup,
+  async run(pipe, request, setup, ctx) {
+    const result = await runGeneration(pipe, request.input, request.options, setup, ctx);
+    return result.sequences.map(({ text }) => ({
+      generated_text:
+        request.input.kind === 'chat'
+          ? [...request.input.messages, { role: 'assistant', content: text }]
+          : request.returnFullText
+            ? request.input.text + text
+            : text,
+    }));
+  },
+  stream: tgiStream,
+};
+
+export interface ConversationalRequest {
+  messages: ChatMessage[];
+  options: GenerationOptions;
+}
+
+export const conversational: TaskModule<ConversationalRequest, GenerationSetup> = {
+  id: 'conversational',
+  pipeline: 'text-generation',
+  loadAs: 'text-generation',
+  parse({ inputs, parameters, stream }: EndpointPayload) {
+    refuseStream('conversational', stream, 'POST <endpoint>/v1/chat/completions with "stream": true');
+    const flat = flattenGenerationParameters(readParameters(parameters));
+    // The Endpoint also takes {messages: […]} or {text, past_user_inputs, generated_responses}; the list is the common form.
+    const list = inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs) && 'messages' in inputs
+      ? (inputs as { messages: unknown }).messages
+      : inputs;
+    return { messages: readMessages(list, 'inputs'), options: readGenerationOptions('conversational', flat) };
+  },
+  setup: generationSetup,
+  async run(pipe, request, setup, ctx) {
+    const result = await runGeneration(pipe, { kind: 'chat', messages: request.messages }, request.options, setup, ctx);
+    return result.sequences.map(({ text }) => ({
+      generated_text: [...request.messages, { role: 'assistant', content: text }],
+    }));
+  },
+};
+
+/** `stream` at the top of the body: a boolean. */
+export function readStream(stream: unknown): boolean {
+  if (stream === undefined || stream === null) return false;
+  if (typeof stream !== 'boolean') throw badRequest(`"stream" must be a boolean, got ${JSON.stringify(stream)}.`);
+  return stream;
+}
+
+/** A 400 for `"stream": true` on a task that answers in one piece. */
+export function refuseStream(task: string, stream: unknown, instead?: string): void {
+  if (readStream(stream)) {
+    throw badRequest(`${task} cannot stream: drop "stream": true${instead ? `, or use ${instead}` : ''}.`);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * zero-shot-classification: a text and candidate labels → `{sequence, labels, scores}`, scored by
+ * an NLI model (entailment against contradiction) with a hypothesis per label.
+ */
+import type { ModelContext, TaskModule } from '../types.js';
+import { checkKnownParameters, readBoolean, readParameters } from '../shared/parameters.js';
+import { badRequest, describeType } from '../../protocol/errors.js';
+
+export interface ZeroShotRequest {
+  inputs: string;
+  labels: string[];
+  multiLabel: boolean;
+  hypothesisTemplate: string;
+}
+
+const PARAMETERS = ['candidate_labels', 'candidateLabels', 'multi_label', 'hypothesis_template'] as const;
+export const DEFAULT_HYPOTHESIS = 'This example is {}.';
+
+export const zeroShotClassification: TaskModule<ZeroShotRequest, void> = {
+  id: 'zero-shot-classification',
+  pipeline: 'zero-shot-classification',
+
+  parse(payload) {
+    const parameters = readParameters(payload.parameters);
+    checkKnownParameters('zero-shot-classification', parameters, PARAMETERS);
+    const template = parameters.hypothesis_template ?? DEFAULT_HYPOTHESIS;
+    if (typeof template !== 'string' || !template.includes('{}')) {
+      throw badRequest(`parameters.hypothesis_template must be a string with a {} for the label, got ${JSON.stringify(template)}.`);
+    }
+    return {
+      inputs: readSequence(payload.inputs),
+      labels: readCandidateLabels(parameters.candidate_labels ?? parameters.candidateLabels),
+      multiLabel: readBoolean(parameters, 'multi_label') ?? false,
+      hypothesisTemplate: template,
+    };
+  },
+
+  setup: checkNliLabels,
+
+  async run(pipe, request) {
+    const result = (await (pipe as unknown as ZeroShotPipeline)(request.inputs, request.labels, {
+      multi_label: request.multiLabel,
+      hypothesis_template: request.hypothesisTemplate,
+    })) as { sequence: string; labels: string[]; scores: number[] };
+    return { sequence: result.sequence, labels: result.labels, scores: result.scores.map(Number) };
+  },
+};
+
+type ZeroShotPipeline = (text: string, labels: string[], options: Record<string, unknown>) => Promise<unknown>;
+
+/** The text: a string, or `{text}` / `{sequences}` as some callers send it. */
+function readSequence(inputs: unknown): string {
+  if (typeof inputs === 'string' && inputs.trim() !== '') return inputs;
+  if (inputs && typeof inputs === 'object' && !Array.isArray(inputs)) {
+    const { text, sequences } = inputs as Record<string, unknown>;
+    const value = text ?? sequences;
+    if (typeof value === 'string' && value.trim() !== '') return value;
+  }
+  if (typeof inputs === 'string') throw badRequest('inputs must not be empty.');
+  throw badRequest(`inputs must be a string (or {"text": …}), got ${describeType(inputs)}.`);
+}
+
+/** A list of labels, or one comma-separated string, as the Endpoint accepts. */
+export function readCandidateLabels(value: unknown): string[] {
+  if (value === undefined || value === null) {
+    throw badRequest('parameters.candidate_labels is required: a list of labels, or a comma-separated string.');
+  }
+  const list = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(list) || list.some((l) => typeof l !== 'string')) {
+    throw badRequest(`parameters.candidate_labels must be a list of strings or a comma-separated string, got ${describeType(value)}.`);
+  }
+  const labels = (list as string[]).map((l) => l.trim()).filter((l) => l !== '');
+  if (labels.length === 0) throw badRequest('parameters.candidate_labels has no labels.');
+  return labels;
+}
+
+/** transformers.js would silently guess the label ids of a model that is not an NLI model. */
+async function checkNliLabels(model: ModelContext): Promise<void> {
+  const label2id = (model.pipe.model?.config?.label2id ?? {}) as Record<string, number>;
+  const names = Object.keys(label2id).map((l) => l.toLowerCase());
+  const hasEntailment = names.includes('entailment');
+  const hasContradiction = names.includes('contradiction') || names.includes('not_entailment');
+  if (!hasEntailment || !hasContradiction) {
+    throw badRequest(
+      `zero-shot-classification needs an NLI model, with "entailment" and "contradiction" labels; ` +
+        `this model's labels are ${JSON.stringify(Object.keys(label2id))}.`,
+    );
+  }
+}
