@@ -1,11 +1,11 @@
 /**
  * Vite plugins shared by the demo server, the test server and the benchmark: the generated models
- * at `/models/`, and the headers that make the page cross-origin isolated (so WASM can use
+ * at `/models/` (and at `/spa-models/` behind an SPA fallback), and the headers that make the page cross-origin isolated (so WASM can use
  * threads).
  */
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
-import type { Plugin } from 'vite';
+import type { Connect, Plugin } from 'vite';
 
 export const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -20,34 +20,60 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain',
 };
 
-/** Serves the model folders under `dir` at `/models/`, read-only, with no directory listing. */
+/**
+ * The same folder as a static host with an SPA fallback serves it (`vite preview`, Netlify's
+ * `/* /index.html 200`, Vercel rewrites): a missing file is answered `200 text/html` with the
+ * app's index.html. The tests load models from here to check that such answers count as missing.
+ */
+export const SPA_MODELS_PATH = '/spa-models';
+
+/** The index.html an SPA fallback answers for any missing file. */
+export const SPA_INDEX_HTML = '<!doctype html>\n<html lang="en">\n  <head><meta charset="UTF-8" /><title>App</title><script type="module" src="/assets/index.js"></script></head>\n  <body><div id="app"></div></body>\n</html>\n';
+
+/**
+ * Serves the model folders under `dir` at `/models/`, read-only, with no directory listing, and
+ * at `/spa-models/` with the fallback of a single-page app's static host (SPA_MODELS_PATH).
+ */
 export function modelsPlugin(dir: string): Plugin {
   const root = resolve(dir);
   return {
     name: 'local-endpoint:models',
     configureServer(server) {
-      server.middlewares.use('/models', (req, res, next) => {
-        const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
-        const file = normalize(join(root, path));
-        if (!file.startsWith(root)) return next();
-        let size: number;
-        try {
-          const stat = statSync(file);
-          if (!stat.isFile()) throw new Error('not a file');
-          size = stat.size;
-        } catch {
-          res.statusCode = 404;
-          res.setHeader('content-type', 'text/plain');
-          res.end('Not found');
-          return;
-        }
-        res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
-        res.setHeader('content-length', String(size));
-        res.setHeader('cache-control', 'no-cache');
-        res.setHeader('cross-origin-resource-policy', 'same-origin');
-        createReadStream(file).pipe(res);
-      });
+      server.middlewares.use('/models', serveFiles(root, false));
+      server.middlewares.use(SPA_MODELS_PATH, serveFiles(root, true));
     },
+  };
+}
+
+function serveFiles(root: string, spaFallback: boolean): Connect.NextHandleFunction {
+  return (req, res, next) => {
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    const file = normalize(join(root, path));
+    if (!file.startsWith(root)) return next();
+    let size: number;
+    try {
+      const stat = statSync(file);
+      if (!stat.isFile()) throw new Error('not a file');
+      size = stat.size;
+    } catch {
+      if (spaFallback) {
+        res.statusCode = 200;
+        res.setHeader('content-type', 'text/html');
+        res.setHeader('content-length', String(Buffer.byteLength(SPA_INDEX_HTML)));
+        res.setHeader('cross-origin-resource-policy', 'same-origin');
+        res.end(SPA_INDEX_HTML);
+        return;
+      }
+      res.statusCode = 404;
+      res.setHeader('content-type', 'text/plain');
+      res.end('Not found');
+      return;
+    }
+    res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
+    res.setHeader('content-length', String(size));
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('cross-origin-resource-policy', 'same-origin');
+    createReadStream(file).pipe(res);
   };
 }
 

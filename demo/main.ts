@@ -2,7 +2,7 @@
  * The demo page: pick a task and a model, run it locally in the worker, on a remote Endpoint, or
  * remotely with the local engine as fallback, and see which path answered.
  */
-import { LocalEndpointClient, WorkerEngine, supportedTasks, type DevicePreference } from '../src/index.ts';
+import { LocalEndpointClient, WorkerEngine, getTask, supportedTasks, type DevicePreference } from '../src/index.ts';
 import {
   clearProgress,
   fillModels,
@@ -18,30 +18,20 @@ import {
   ui,
 } from './view.ts';
 import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask } from './media.ts';
-import { toBase64 } from '../src/tasks/vision/mask-png.ts';
+import { toBase64 } from '../src/tasks/shared/base64.ts';
 
-/** The Endpoint server's own test payloads. */
-const DEFAULT_INPUTS: Record<string, string> = {
-  'text-classification': 'I love you. I like you',
-  'zero-shot-classification':
-    'Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed!',
-  'token-classification': 'My name is Wolfgang and I live in Berlin',
-  'question-answering': JSON.stringify({
-    question: 'What is used for inference?',
-    context: 'My Name is Philipp and I live in Nuremberg. This model is used with sagemaker for inference.',
+/**
+ * Each task's example input, from its spec (the Endpoint server's own test payloads), as the box
+ * shows it: text as it is, anything else as JSON. Image and audio tasks have none.
+ */
+const DEFAULT_INPUTS: Record<string, string> = Object.fromEntries(
+  supportedTasks.flatMap((task) => {
+    const inputs = getTask(task).example?.inputs;
+    return inputs === undefined ? [] : [[task, typeof inputs === 'string' ? inputs : JSON.stringify(inputs)]];
   }),
-  'fill-mask': 'The capital of France is [MASK].',
-  'feature-extraction': 'Lets create an embedding',
-  'sentence-embeddings': 'Lets create an embedding',
-  'sentence-similarity': JSON.stringify({ source_sentence: 'Lets create an embedding', sentences: ['Lets create an embedding', 'I live in Berlin'] }),
-  ranking: JSON.stringify({ query: 'what is the capital of germany', texts: ['berlin is the capital of germany', 'i love this movie'], return_documents: true }),
-  'text-generation': 'The weather in Berlin',
-  conversational: JSON.stringify([{ role: 'user', content: 'Which movie is the best ?' }]),
-  'text2text-generation': 'My name is Wolfgang and I live in Berlin',
-  summarization: 'My name is Wolfgang and I live in Berlin. This model is used with sagemaker for inference.',
-  translation: 'My name is Wolfgang and I live in Berlin',
-};
+);
 
+/** What to try in the parameters box: the demo's own words, per task (none for a task left out). */
 const PARAMETER_HINTS: Record<string, string> = {
   'text-classification': 'e.g. {"top_k": 3}',
   'zero-shot-classification': 'needs e.g. {"candidate_labels": "refund, legal, faq"}',
@@ -64,11 +54,13 @@ const PARAMETER_HINTS: Record<string, string> = {
   'audio-classification': 'e.g. {"top_k": 2, "function_to_apply": "none"}',
 };
 
-/** Parameters a task cannot run without, filled in when the box holds nothing of the user's. */
-const DEFAULT_PARAMETERS: Record<string, string> = {
-  'zero-shot-classification': JSON.stringify({ candidate_labels: 'refund, legal, faq' }),
-  'zero-shot-image-classification': JSON.stringify({ candidate_labels: ['tiger', 'cat', 'car'] }),
-};
+/** Parameters a task cannot run without (from its spec), filled in when the box holds nothing of the user's. */
+const DEFAULT_PARAMETERS: Record<string, string> = Object.fromEntries(
+  supportedTasks.flatMap((task) => {
+    const parameters = getTask(task).example?.parameters;
+    return parameters ? [[task, JSON.stringify(parameters)]] : [];
+  }),
+);
 
 /** Generation the demo streams token by token (Stop aborts it). */
 const STREAMED = new Set(['text-generation', 'conversational']);
@@ -278,11 +270,12 @@ async function runMedia(client: LocalEndpointClient, task: string, data: Blob, p
   if (task === 'zero-shot-image-classification') {
     return client.zeroShotImageClassification({ inputs: { image: data }, parameters: parameters as never });
   }
-  if (Object.keys(parameters).length) return client.request({ inputs: toBase64(new Uint8Array(await data.arrayBuffer())), parameters }, { task });
-  if (task === 'image-classification') return client.imageClassification({ data });
-  if (task === 'object-detection') return client.objectDetection({ data });
-  if (task === 'automatic-speech-recognition') return client.automaticSpeechRecognition({ data });
-  return client.audioClassification({ data });
+  // The others take `{data}`: the method their spec names (imageClassification, objectDetection…).
+  const method = getTask(task).client?.[0];
+  if (Object.keys(parameters).length || !method) {
+    return client.request({ inputs: toBase64(new Uint8Array(await data.arrayBuffer())), parameters }, { task });
+  }
+  return (client as unknown as Record<string, (args: { data: Blob }) => Promise<unknown>>)[method]!({ data });
 }
 
 function errorMessage(err: unknown): string {

@@ -3,19 +3,18 @@
  * worker like any other body), or a sample made on the page (works offline, with no file at
  * hand); a preview; and the answer drawn (boxes on the image, masks as pictures).
  */
+import { getTask, supportedTasks } from '../src/index.ts';
 import { byId } from './view.ts';
 
 export type MediaKind = 'image' | 'audio';
 
-/** Tasks whose input is an image or a sound. */
-export const MEDIA_TASKS: Record<string, MediaKind> = {
-  'image-classification': 'image',
-  'object-detection': 'image',
-  'image-segmentation': 'image',
-  'zero-shot-image-classification': 'image',
-  'automatic-speech-recognition': 'audio',
-  'audio-classification': 'audio',
-};
+/** Tasks whose input is an image or a sound: the specs' `media`. */
+export const MEDIA_TASKS: Record<string, MediaKind> = Object.fromEntries(
+  supportedTasks.flatMap((task) => {
+    const media = getTask(task).media;
+    return media ? [[task, media]] : [];
+  }),
+);
 
 const el = {
   panel: byId<HTMLFieldSetElement>('media'),

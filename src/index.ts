@@ -6,7 +6,7 @@ export { remoteFetch } from './client/remote.js';
 export type { EngineInterface } from './protocol/engine.js';
 export { EndpointError } from './protocol/errors.js';
 export { supportedTasks, getTask } from './tasks/registry.js';
-export type { Dialect, EndpointPayload, TaskModule, RunContext, StreamShape } from './tasks/types.js';
+export type { Dialect, EndpointPayload, TaskSpec, TaskRunner, TaskExample, ClientMethod, RunContext, StreamShape } from './tasks/types.js';
 export type { StreamEvent, StreamStart, StreamToken, FinishReason, StreamPortMessage } from './protocol/stream.js';
 export type { GenerationOptions, ChatMessage } from './tasks/generation/generation-parameters.js';
 export { DIALECT_HEADER, detectDialect } from './wire/dialect.js';

@@ -122,7 +122,8 @@ async function writeBrokenModels(dir: string) {
 
 /**
  * The audio formats the Endpoint accepts that the shared media lack, made from sample1.wav by
- * ffmpeg (installed by .ci/run from Debian), and a recording over 30 s for chunked recognition.
+ * ffmpeg (installed by .ci/run from Debian), the same recording inside webm, mp4 and ogg videos,
+ * and a recording over 30 s for chunked recognition.
  */
 async function makeAudioFormats(dir: string) {
   const source = join(dir, 'sample1.wav');
@@ -141,15 +142,28 @@ async function makeAudioFormats(dir: string) {
       child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`ffmpeg ${args.join(' ')} failed: ${err}`))));
     });
   await Promise.all(outputs.map(([name, codec]) => run(['-i', source, ...codec, join(dir, name)])));
+  // The same recording as the audio track of a video, the video track first (as cameras and
+  // MediaRecorder write them), with the audio codec settings of the audio-only files above.
+  const video = ['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=10', '-i', source, '-shortest', '-pix_fmt', 'yuv420p'];
+  const videos: [string, string[]][] = [
+    ['sample1.video.webm', ['-c:v', 'libvpx', '-c:a', 'libopus', '-b:a', '64k']],
+    ['sample1.video.mp4', ['-c:v', 'libx264', '-c:a', 'aac', '-b:a', '96k']],
+    ['sample1.video.ogv', ['-c:v', 'libtheora', '-c:a', 'libvorbis', '-q:a', '5']],
+  ];
+  await Promise.all([
+    ...videos.map(([name, codecs]) => run([...video, ...codecs, join(dir, name)])),
+    // A video with no audio track at all.
+    run(['-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=10', '-t', '1', '-pix_fmt', 'yuv420p', '-c:v', 'libvpx', join(dir, 'video-only.webm')]),
+  ]);
   // 3 × 13.7 s = 41 s, longer than Whisper's 30 s window.
   await run(['-i', source, '-i', source, '-i', source, '-filter_complex', '[0:a][1:a][2:a]concat=n=3:v=0:a=1', join(dir, 'long.wav')]);
 }
 
-/** Starts the real CLI and reads its URL from its first line. */
+/** Starts the real CLI (from the source, through tsx: no build needed) and reads its URL from its first line. */
 function startServe(task: string, model: string): Promise<string> {
   const child = spawn(
     process.execPath,
-    ['bin/local-endpoint.js', 'serve', '--task', task, '--model', model, '--models-dir', MODELS_DIR, '--port', '0'],
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--task', task, '--model', model, '--models-dir', MODELS_DIR, '--port', '0'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(child);

@@ -8,9 +8,10 @@
 import { RawImage, pipeline as loadPipeline, random } from '@huggingface/transformers';
 import { decodeAudio, decodeImage } from './media/decode.js';
 import { installPilResize } from './media/image-resize.js';
+import { absolute, rejectionOf } from './model-fetch.js';
 import { EndpointError, badRequest, describeType, toErrorValue } from '../src/protocol/errors.js';
-import { getTask, supportedTasks } from '../src/tasks/registry.js';
-import type { PipelineFn, RunContext, TaskModule } from '../src/tasks/types.js';
+import { getRunner, supportedTasks } from '../src/tasks/registry.js';
+import type { PipelineFn, RunContext, TaskRunner } from '../src/tasks/types.js';
 import type {
   Device,
   DeviceChoice,
@@ -137,26 +138,27 @@ export class Engine implements EngineInterface, WorkerApi {
     if (request.id !== undefined) this.running.set(request.id, control);
     try {
       await this.configured;
-      const task = getTask(request.task);
+      const runner = getRunner(request.task);
+      const task = runner.spec;
       const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters, stream: request.stream });
       if (request.stream && !task.stream) throw badRequest(`${task.id} cannot stream: drop "stream": true.`);
-      const { key, loaded, fallback } = await this.acquire(task, request, onProgress);
+      const { key, loaded, fallback } = await this.acquire(runner, request, onProgress);
       // The stream's first event says where the request runs (the x-compute-type of a stream).
       const ctx = runContext(control, request.model, onStream && ((event) => onStream(event.type === 'start' ? { ...event, device: key.device, ...(fallback ? { fallback } : {}) } : event)));
       if (control.cancelled) throw new Cancelled();
-      const batchKey = task.batch && !request.noBatch ? task.batch.key(parsed, loaded.setup) : null;
-      const tokens = batchKey !== null ? task.batch!.tokens(loaded.pipe, parsed) : 0;
+      const batchKey = runner.batch && !request.noBatch ? runner.batch.key(parsed, loaded.setup) : null;
+      const tokens = batchKey !== null ? runner.batch!.tokens(loaded.pipe, parsed) : 0;
       let started = 0;
       let output: unknown;
       let batchSize = 1;
       if (batchKey !== null && this.batchingOn(key.device, tokens)) {
-        ({ output, batchSize, started } = await this.batcher(task, key, loaded).submit(parsed, batchKey, tokens));
+        ({ output, batchSize, started } = await this.batcher(runner, key, loaded).submit(parsed, batchKey, tokens));
       } else {
         output = await this.queues.run(this.queueKey(key), async () => {
           if (this.poisoned) throw new PoisonedWorker();
           if (control.cancelled) throw new Cancelled(); // aborted while it waited: never starts
           started = now();
-          return task.run(loaded.pipe, parsed, loaded.setup, ctx);
+          return runner.run(loaded.pipe, parsed, loaded.setup, ctx);
         });
         if (control.cancelled) throw new Cancelled();
       }
@@ -197,9 +199,9 @@ export class Engine implements EngineInterface, WorkerApi {
     if (this.poisoned) return this.retryElsewhere();
     try {
       await this.configured;
-      const task = getTask(request.task);
-      const { key, fallback } = await this.acquire(task, request, onProgress);
-      return { ok: true, output: null, task: task.id, model: key.model, device: key.device as Device,
+      const runner = getRunner(request.task);
+      const { key, fallback } = await this.acquire(runner, request, onProgress);
+      return { ok: true, output: null, task: runner.spec.id, model: key.model, device: key.device as Device,
         ...(key.dtype ? { dtype: key.dtype } : {}), ...(fallback ? { fallback } : {}), waitMs: 0, computeMs: 0, batchSize: 0 };
     } catch (err) {
       return this.failure(err);
@@ -222,7 +224,7 @@ export class Engine implements EngineInterface, WorkerApi {
     return device === 'webgpu' || tokens <= (this.options.shortRequestTokens ?? 64);
   }
 
-  private batcher(task: TaskModule, key: PipelineKey, loaded: Loaded): Batcher<unknown, unknown> {
+  private batcher(task: TaskRunner, key: PipelineKey, loaded: Loaded): Batcher<unknown, unknown> {
     const id = keyOf(key);
     let batcher = this.batchers.get(id);
     if (!batcher) {
@@ -242,7 +244,7 @@ export class Engine implements EngineInterface, WorkerApi {
   // -- loading ------------------------------------------------------------------------------
 
   private async acquire(
-    task: TaskModule,
+    task: TaskRunner,
     request: Pick<EngineRequest, 'model' | 'device' | 'dtype'>,
     onProgress?: ProgressListener,
   ) {
@@ -252,8 +254,8 @@ export class Engine implements EngineInterface, WorkerApi {
     const model = request.model;
     let { device, reason } = await this.chooseDevice(request.device ?? 'auto', model);
     // Tasks that share a pipeline (conversational on text-generation) load the model once.
-    if (task.loadAs) task = getTask(task.loadAs);
-    const key = (d: Device): PipelineKey => ({ task: task.id, model, device: d, dtype: request.dtype });
+    if (task.loadAs) task = getRunner(task.loadAs);
+    const key = (d: Device): PipelineKey => ({ task: task.spec.id, model, device: d, dtype: request.dtype });
     try {
       return { key: key(device), loaded: await this.loadOnce(task, key(device), onProgress), fallback: reason };
     } catch (err) {
@@ -290,7 +292,7 @@ export class Engine implements EngineInterface, WorkerApi {
     return { device: preference };
   }
 
-  private loadOnce(task: TaskModule, key: PipelineKey, onProgress?: ProgressListener): Promise<Loaded> {
+  private loadOnce(task: TaskRunner, key: PipelineKey, onProgress?: ProgressListener): Promise<Loaded> {
     return this.pipelines.get(
       key,
       (report) => this.queues.run(this.loadQueueKey(key), () => this.loadPipeline(task, key, report)),
@@ -298,7 +300,7 @@ export class Engine implements EngineInterface, WorkerApi {
     );
   }
 
-  private async loadPipeline(task: TaskModule, key: PipelineKey, report: ProgressListener): Promise<Loaded> {
+  private async loadPipeline(task: TaskRunner, key: PipelineKey, report: ProgressListener): Promise<Loaded> {
     if (this.poisoned) throw new PoisonedWorker();
     let pipe: PipelineFn;
     try {
@@ -439,13 +441,31 @@ class PoisonedWorker extends Error {
   }
 }
 
-/** A model that cannot be found is the caller's mistake (400); a model that breaks is a 500. */
+/**
+ * A model that cannot be found is the caller's mistake (400); a model that breaks is a 500. A
+ * missing file is named, with its URL, and with what the server answered when it answered
+ * something that is not that file (an HTML page from a static host's fallback: model-fetch.ts).
+ */
 function loadError(model: string, err: unknown): EndpointError {
   const message = (err as Error)?.message ?? String(err);
   const notFound =
     (err as Error)?.name === 'ModelFileNotFoundError' || /could not locate file|not found|404/i.test(message);
-  if (notFound) return badRequest(`Model ${JSON.stringify(model)} could not be found: ${message}`);
+  if (notFound) return badRequest(`Model ${JSON.stringify(model)} could not be found: ${missingFile(model, message) ?? message}`);
   return new EndpointError(500, `Model ${JSON.stringify(model)} failed to load: ${message}`);
+}
+
+/**
+ * "config.json is missing at http://…/config.json", from transformers.js's message, which quotes
+ * the path or URL it looked at ("…not found locally at "/models/x/config.json"", "Could not
+ * locate file: "https://huggingface.co/x/resolve/main/config.json"").
+ */
+function missingFile(model: string, message: string): string | undefined {
+  const where = /"([^"]+)"/.exec(message)?.[1];
+  const at = where?.indexOf(`${model}/`) ?? -1;
+  if (!where || at < 0) return undefined;
+  const file = where.slice(at + model.length + 1).replace(/^resolve\/[^/]+\//, '');
+  const why = rejectionOf(where);
+  return `${file} is missing at ${absolute(where)}${why ? `: the server ${why}` : ''}. transformers.js said: ${message}`;
 }
 
 function now(): number {

@@ -5,11 +5,13 @@
 import { env } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-web/webgpu';
 import type { DeviceChoice, EngineOptions, EngineRuntime } from './runtime.js';
+import type { WasmPaths } from '../src/protocol/engine.js';
 import { fetchModelFile } from './model-files.js';
+import { installModelFetch } from './model-fetch.js';
 
 export interface BrowserRuntimeOptions {
-  /** URLs of onnxruntime-web's WASM factory and binary, served by the app. */
-  wasmPaths: { mjs: string; wasm: string };
+  /** The default URLs; `configure` may name others (`wasmPaths`, from the page's WorkerEngineOptions). */
+  wasmPaths: WasmPaths;
 }
 
 export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRuntime {
@@ -28,8 +30,9 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
       env.localModelPath = options.localModelPath ?? '/models/';
       env.allowRemoteModels = options.allowRemoteModels ?? false;
       if (options.remoteHost) env.remoteHost = options.remoteHost;
+      installModelFetch(env, { cache: true }); // an HTML page for a model file is a missing file
       const wasm = env.backends.onnx.wasm!;
-      wasm.wasmPaths = { ...wasmPaths };
+      wasm.wasmPaths = { ...(options.wasmPaths ?? wasmPaths) };
       const cores = self.crossOriginIsolated ? (navigator.hardwareConcurrency ?? 1) : 1;
       wasm.numThreads = options.numThreads ?? Math.min(4, cores);
     },
@@ -41,7 +44,7 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
 
 /** `'gpu' in navigator` is not enough: only an adapter proves WebGPU works. */
 async function probeWebGPU(): Promise<DeviceChoice> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const gpu = (navigator as typeof navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return { device: 'wasm', reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
   try {
     const adapter = await gpu.requestAdapter();

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { env } from '@huggingface/transformers';
 import type { EngineOptions, EngineRuntime } from './runtime.js';
-import { remoteModelUrl } from './model-files.js';
+import { fetchModelText, remoteModelUrl } from './model-files.js';
+import { installModelFetch } from './model-fetch.js';
 
 export function nodeRuntime(): EngineRuntime {
   let threads = 1;
@@ -22,15 +23,14 @@ export function nodeRuntime(): EngineRuntime {
       if (options.localModelPath) env.localModelPath = options.localModelPath;
       env.allowRemoteModels = options.allowRemoteModels ?? false;
       if (options.remoteHost) env.remoteHost = options.remoteHost;
+      installModelFetch(env); // a Hub mirror on a static host: an HTML page for a model file is a missing file
       threads = options.numThreads ?? cpus().length;
     },
     async readModelFile(model, path) {
       try {
         return await readFile(join(env.localModelPath, model, path), 'utf8');
       } catch {
-        if (!env.allowRemoteModels) return null;
-        const response = await fetch(remoteModelUrl(model, path)).catch(() => null);
-        return response?.ok ? response.text() : null;
+        return env.allowRemoteModels ? fetchModelText(remoteModelUrl(model, path)) : null;
       }
     },
     threads: () => threads,

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** The `local-endpoint` command. */
 import { parseArgs } from 'node:util';
 import { serve } from '../node/serve.js';

@@ -2,8 +2,13 @@
  * The one client: the official client's method names, answered by a remote Endpoint, by the local
  * engine, or by the remote one with the local one as fallback. Every path goes through
  * `@huggingface/inference`'s InferenceClient, so the same call gives the same shape either way.
+ *
+ * Its task methods are not written here: each task's spec names the official methods it answers
+ * (`client: ['textClassification']`), and the class gets one method per name, typed with the
+ * official client's own argument and answer types.
  */
 import { InferenceClient } from '@huggingface/inference';
+import { clientMethods, type TaskClientMethod } from '../tasks/registry.js';
 import { createLocalFetch, type FetchFn } from '../local-fetch/index.js';
 import type { EngineInterface, EngineStatus, ProgressEvent } from '../protocol/engine.js';
 import { WorkerEngine } from '../host/worker-engine.js';
@@ -43,6 +48,17 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The task methods: every official client method some task's spec names, with the official
+ * argument and answer types (and its documentation). A `…Stream` method returns the official
+ * async iterator; leaving the loop early (`break`) also stops the generation.
+ */
+type TaskMethods = {
+  [M in keyof Pick<InferenceClient, TaskClientMethod>]: M extends `${string}Stream`
+    ? (args: Args<M>, options?: CallOptions) => ReturnType<InferenceClient[M]>
+    : (args: Args<M>, options?: CallOptions) => Promise<Answer<M>>;
+};
+
 /** Stands for the endpoint in local mode. `.invalid` never resolves, so nothing can leak to it. */
 const LOCAL_URL = 'https://local-endpoint.invalid/';
 
@@ -53,6 +69,22 @@ export function defaultEngine(): WorkerEngine {
   return (sharedEngine ??= new WorkerEngine());
 }
 
+/**
+ * The official client's task methods, answered locally, remotely, or remotely with a local
+ * fallback (see `mode`). Each method posts to the task its spec belongs to: `textClassification`
+ * to text-classification, `textGeneration`, `textGenerationStream`, `chatCompletion` and
+ * `chatCompletionStream` to text-generation (the `/v1/completions` and `/v1/chat/completions`
+ * routes), and so on.
+ *
+ * - Streams (`textGenerationStream`, `chatCompletionStream`) yield OpenAI chunks as they are
+ *   generated; `options.signal` stops the generation, and so does leaving the loop early, which
+ *   the official client alone does not do.
+ * - Image and audio methods take a Blob, sent as the raw body: the worker reads its format from
+ *   the bytes. Image segmentation masks are base64 PNGs of the image's size.
+ * - `request()` sends a raw Endpoint request and answers in the Endpoint server's own shape.
+ */
+export interface LocalEndpointClient extends TaskMethods {}
+
 export class LocalEndpointClient {
   readonly mode: Mode;
   /** The path that answered the latest request. */
@@ -61,113 +93,12 @@ export class LocalEndpointClient {
   private readonly engine: EngineInterface | undefined;
 
   constructor(private readonly options: LocalEndpointClientOptions) {
+    LocalEndpointClient.addTaskMethods();
     this.mode = options.mode ?? (options.endpointUrl ? 'auto' : 'local');
     if (this.mode !== 'local' && !options.endpointUrl) {
       throw new TypeError(`mode "${this.mode}" needs an endpointUrl.`);
     }
     this.engine = options.engine ?? (this.mode === 'remote' ? undefined : defaultEngine());
-  }
-
-  textClassification(args: Args<'textClassification'>, options?: CallOptions): Promise<Answer<'textClassification'>> {
-    return this.hf('text-classification', 'client').textClassification(args, options);
-  }
-
-  featureExtraction(args: Args<'featureExtraction'>, options?: CallOptions): Promise<Answer<'featureExtraction'>> {
-    return this.hf('feature-extraction', 'client').featureExtraction(args, options);
-  }
-
-  zeroShotClassification(args: Args<'zeroShotClassification'>, options?: CallOptions): Promise<Answer<'zeroShotClassification'>> {
-    return this.hf('zero-shot-classification', 'client').zeroShotClassification(args, options);
-  }
-
-  tokenClassification(args: Args<'tokenClassification'>, options?: CallOptions): Promise<Answer<'tokenClassification'>> {
-    return this.hf('token-classification', 'client').tokenClassification(args, options);
-  }
-
-  questionAnswering(args: Args<'questionAnswering'>, options?: CallOptions): Promise<Answer<'questionAnswering'>> {
-    return this.hf('question-answering', 'client').questionAnswering(args, options);
-  }
-
-  fillMask(args: Args<'fillMask'>, options?: CallOptions): Promise<Answer<'fillMask'>> {
-    return this.hf('fill-mask', 'client').fillMask(args, options);
-  }
-
-  sentenceSimilarity(args: Args<'sentenceSimilarity'>, options?: CallOptions): Promise<Answer<'sentenceSimilarity'>> {
-    return this.hf('sentence-similarity', 'client').sentenceSimilarity(args, options);
-  }
-
-  /**
-   * Text generation through `POST <endpoint>/v1/completions`, as the official client does; the
-   * answer is `{generated_text}`.
-   */
-  textGeneration(args: Args<'textGeneration'>, options?: CallOptions): Promise<Answer<'textGeneration'>> {
-    return this.hf('text-generation', 'client').textGeneration(args, options);
-  }
-
-  /**
-   * The same, streamed: an async iterator of OpenAI completion chunks
-   * (`chunk.choices[0].text`), read as they are generated. `options.signal` stops generation, and
-   * so does leaving the loop early (`break`), which the official client alone does not do.
-   */
-  textGenerationStream(args: Args<'textGenerationStream'>, options?: CallOptions): ReturnType<InferenceClient['textGenerationStream']> {
-    return stopWhenLeft((signal) => this.hf('text-generation', 'client').textGenerationStream(args, { ...options, signal }), options?.signal);
-  }
-
-  /** A chat completion (`POST <endpoint>/v1/chat/completions`), with the model's chat template. */
-  chatCompletion(args: Args<'chatCompletion'>, options?: CallOptions): Promise<Answer<'chatCompletion'>> {
-    return this.hf('text-generation', 'client').chatCompletion(args, options);
-  }
-
-  /** The chat completion streamed: an async iterator of chunks (`chunk.choices[0].delta.content`). */
-  chatCompletionStream(args: Args<'chatCompletionStream'>, options?: CallOptions): ReturnType<InferenceClient['chatCompletionStream']> {
-    return stopWhenLeft((signal) => this.hf('text-generation', 'client').chatCompletionStream(args, { ...options, signal }), options?.signal);
-  }
-
-  summarization(args: Args<'summarization'>, options?: CallOptions): Promise<Answer<'summarization'>> {
-    return this.hf('summarization', 'client').summarization(args, options);
-  }
-
-  translation(args: Args<'translation'>, options?: CallOptions): Promise<Answer<'translation'>> {
-    return this.hf('translation', 'client').translation(args, options);
-  }
-
-  /**
-   * An image (a Blob, sent as the raw body; the worker reads its format from the bytes) →
-   * `[{label, score}]`, best first. The same for the other image and audio methods below.
-   */
-  imageClassification(args: Args<'imageClassification'>, options?: CallOptions): Promise<Answer<'imageClassification'>> {
-    return this.hf('image-classification', 'client').imageClassification(args, options);
-  }
-
-  /** An image → `[{label, score, box: {xmin, ymin, xmax, ymax}}]`, boxes in whole pixels of the image. */
-  objectDetection(args: Args<'objectDetection'>, options?: CallOptions): Promise<Answer<'objectDetection'>> {
-    return this.hf('object-detection', 'client').objectDetection(args, options);
-  }
-
-  /** An image → `[{label, score?, mask}]`, each mask a base64 PNG of the image's size. */
-  imageSegmentation(args: Args<'imageSegmentation'>, options?: CallOptions): Promise<Answer<'imageSegmentation'>> {
-    return this.hf('image-segmentation', 'client').imageSegmentation(args, options);
-  }
-
-  /** An image and `parameters.candidate_labels` → `[{label, score}]`, scores summing to 1. */
-  zeroShotImageClassification(
-    args: Args<'zeroShotImageClassification'>,
-    options?: CallOptions,
-  ): Promise<Answer<'zeroShotImageClassification'>> {
-    return this.hf('zero-shot-image-classification', 'client').zeroShotImageClassification(args, options);
-  }
-
-  /** A sound (any format the README lists) → `{text, chunks?}`. */
-  automaticSpeechRecognition(
-    args: Args<'automaticSpeechRecognition'>,
-    options?: CallOptions,
-  ): Promise<Answer<'automaticSpeechRecognition'>> {
-    return this.hf('automatic-speech-recognition', 'client').automaticSpeechRecognition(args, options);
-  }
-
-  /** A sound → `[{label, score}]`, best first. */
-  audioClassification(args: Args<'audioClassification'>, options?: CallOptions): Promise<Answer<'audioClassification'>> {
-    return this.hf('audio-classification', 'client').audioClassification(args, options);
   }
 
   /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
@@ -187,6 +118,33 @@ export class LocalEndpointClient {
   /** The local engine's state: the device in use and why, loaded pipelines, threads. */
   status(): Promise<EngineStatus> {
     return this.localEngine().status();
+  }
+
+  private static methodsAdded = false;
+
+  /**
+   * Puts the task methods on the prototype, once, from the registry: each calls the official
+   * client's method of the same name, on the endpoint of its task. Done by the first constructor
+   * rather than at load time, so that a bundle without the client drops it.
+   */
+  private static addTaskMethods(): void {
+    if (LocalEndpointClient.methodsAdded) return;
+    LocalEndpointClient.methodsAdded = true;
+    type Official = Record<TaskClientMethod, (args: unknown, options?: CallOptions) => unknown>;
+    for (const { method, task } of clientMethods()) {
+      const call = method.endsWith('Stream')
+        ? function (this: LocalEndpointClient, args: unknown, options?: CallOptions) {
+            return stopWhenLeft(
+              (signal) => (this.hf(task, 'client') as unknown as Official)[method](args, { ...options, signal }) as AsyncGenerator<unknown>,
+              options?.signal,
+            );
+          }
+        : function (this: LocalEndpointClient, args: unknown, options?: CallOptions) {
+            return (this.hf(task, 'client') as unknown as Official)[method](args, options);
+          };
+      Object.defineProperty(call, 'name', { value: method });
+      Object.defineProperty(LocalEndpointClient.prototype, method, { value: call, writable: true, configurable: true });
+    }
   }
 
   private localEngine(): EngineInterface {

@@ -19,9 +19,21 @@ import type {
 } from '../protocol/engine.js';
 import type { StreamPortMessage } from '../protocol/stream.js';
 
-export interface WorkerEngineOptions extends EngineOptions {
-  /** Creates the module worker. The default uses this package's `worker/index.ts` through the bundler. */
+export interface WorkerEngineOptions extends Omit<EngineOptions, 'wasmPaths'> {
+  /**
+   * Creates the module worker, for apps that build their own (one that imports
+   * `local-endpoint/worker`). By default the worker is this package's own entry, found by the
+   * app's bundler through `new Worker(new URL(…, import.meta.url))`.
+   */
   createWorker?: () => Worker;
+  /** Where the worker script is served, when the app serves it itself (ignored with `createWorker`). */
+  workerUrl?: string | URL;
+  /**
+   * Where onnxruntime-web's WASM factory and binary are served (`ort-wasm-simd-threaded.asyncify.mjs`
+   * and `.wasm`, from the onnxruntime-web this package depends on). By default the bundler emits
+   * them with the worker. Relative URLs are resolved against the page.
+   */
+  wasmPaths?: { mjs: string | URL; wasm: string | URL };
   /**
    * Cancel through a flag in shared memory (default: when the page is cross-origin isolated).
    * Without it, the worker yields to its event loop before each token to receive cancel messages.
@@ -152,10 +164,16 @@ export class WorkerEngine implements EngineInterface {
 
   private current(): Live {
     if (!this.live) {
-      const worker = this.options.createWorker?.() ?? defaultWorker();
+      const { createWorker, workerUrl, sharedCancel: _, wasmPaths, ...engineOptions } = this.options;
+      const worker = createWorker?.() ?? (workerUrl ? new Worker(workerUrl, { type: 'module', name: 'local-endpoint' }) : defaultWorker());
       const engine = Comlink.wrap<WorkerApi>(worker);
-      const { createWorker: _, sharedCancel: __, ...engineOptions } = this.options;
-      void engine.configure({ ...engineOptions, webgpuFailures: { ...this.webgpuFailures } });
+      // URL objects cannot be posted to a worker: the runtime gets absolute strings.
+      const configured: EngineOptions = {
+        ...engineOptions,
+        ...(wasmPaths ? { wasmPaths: { mjs: absolute(wasmPaths.mjs), wasm: absolute(wasmPaths.wasm) } } : {}),
+        webgpuFailures: { ...this.webgpuFailures },
+      };
+      void engine.configure(configured);
       this.live = { worker, engine, pending: 0, retired: false };
     }
     return this.live;
@@ -186,6 +204,16 @@ function cancelled(): EngineResult {
   return { ok: false, status: 499, error: 'The request was cancelled by the caller.', cancelled: true };
 }
 
+/**
+ * This package's worker, in the one spelling bundlers recognise: Vite and webpack 5 build the
+ * worker and its dependencies as a chunk of the app. The path is the same from the source
+ * (src/host → worker/index.ts, which Vite finds for `.js`) and from the build (dist/src/host →
+ * dist/worker/index.js).
+ */
 function defaultWorker(): Worker {
-  return new Worker(new URL('../../worker/index.ts', import.meta.url), { type: 'module', name: 'local-endpoint' });
+  return new Worker(new URL('../../worker/index.js', import.meta.url), { type: 'module', name: 'local-endpoint' });
+}
+
+function absolute(url: string | URL): string {
+  return new URL(url, globalThis.location?.href).href;
 }

@@ -4,9 +4,8 @@
  * unchanged client code run on the device.
  */
 import { toErrorValue } from '../protocol/errors.js';
-import { ROUTES, ROUTE_TASKS, getTask } from '../tasks/registry.js';
-import { openAIId } from '../tasks/generation/openai.js';
-import type { Dialect, EndpointPayload, StreamMeta, TaskModule } from '../tasks/types.js';
+import { ROUTES, ROUTE_TASKS, getTask, openAIId } from '../tasks/registry.js';
+import type { Dialect, EndpointPayload, StreamMeta, TaskSpec } from '../tasks/types.js';
 import { readJsonBody, readMediaPayload, readPayload } from '../wire/body.js';
 import { detectDialect } from '../wire/dialect.js';
 import type { EngineInterface, EngineRequest, EngineResult, ProgressEvent } from '../protocol/engine.js';
@@ -115,7 +114,7 @@ async function readRouteBody(request: Request): Promise<EndpointPayload> {
  */
 async function streamResponse(
   options: LocalFetchOptions,
-  task: TaskModule,
+  task: TaskSpec,
   parsed: unknown,
   request: EngineRequest,
   signal: AbortSignal | undefined,
@@ -188,7 +187,7 @@ function abortError(signal: AbortSignal | undefined): unknown {
   return signal?.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted.', 'AbortError');
 }
 
-/** The client's reader needs some parameters (see TaskModule.clientParameters); the caller's win. */
+/** The client's reader needs some parameters (see TaskSpec.clientParameters); the caller's win. */
 function withClientDefaults(payload: EndpointPayload, dialect: Dialect, defaults?: Readonly<Record<string, unknown>>): EndpointPayload {
   if (dialect !== 'client' || !defaults) return payload;
   return { ...payload, parameters: { ...defaults, ...payload.parameters } };

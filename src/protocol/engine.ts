@@ -40,6 +40,17 @@ export interface EngineOptions {
   shortRequestTokens?: number;
   /** The most tokens (padded) one batched call may hold. Default 8192. */
   maxBatchTokens?: number;
+  /**
+   * Browser only: absolute URLs of onnxruntime-web's WASM factory and binary, where the app serves
+   * them itself. By default the worker's bundler emits them with the worker.
+   */
+  wasmPaths?: WasmPaths;
+}
+
+/** onnxruntime-web's WASM factory (`ort-wasm-simd-threaded.asyncify.mjs`) and binary (`.wasm`). */
+export interface WasmPaths {
+  mjs: string;
+  wasm: string;
 }
 
 /** A file download reported to the page while a model loads. */

@@ -1,57 +1,47 @@
 /**
- * What a task module is. One module per Endpoint task: it checks a payload, runs the pipeline and
- * shapes the answer for each wire dialect. Parsing and shaping are pure functions of plain data.
+ * What a task is, in two parts that live in the same task file:
+ *
+ * - its **spec** (`TaskSpec`), for the page: it checks a payload (`parse`), says how the request
+ *   body is read (`media`), how the task streams and how the official client's answer differs, which
+ *   of the official client's methods it serves, and an example request. Pure functions of plain
+ *   data: the page imports specs only.
+ * - its **runner** (`TaskRunner`), for the engine (the Web Worker, or Node): the transformers.js
+ *   pipeline, what to read once from the model, the run itself and dynamic batching.
+ *
+ * The two are separate named exports (`textClassification` and `textClassificationRunner`), so a
+ * bundle that imports only specs (the page's) drops every runner and the code only runners use.
  */
-import type { RunContext, StreamToken } from './generation/generate-core.js';
+import type { InferenceClient } from '@huggingface/inference';
 import type { MediaKind } from '../wire/media.js';
+import type { StreamEvent, StreamToken } from '../protocol/stream.js';
 
-export type { RunContext, StreamEvent, StreamToken } from './generation/generate-core.js';
+export type { StreamEvent, StreamToken } from '../protocol/stream.js';
 
-/** Which reader the answer is for: the Endpoint server's own shape, or the official client's. */
-export type Dialect = 'endpoint' | 'client';
+import type { Dialect, EndpointPayload } from '../protocol/wire.js';
 
-/** The body of an Endpoint request, once decoded: `{"inputs": …, "parameters": {…}}`. */
-export interface EndpointPayload {
-  inputs: unknown;
-  parameters?: Record<string, unknown>;
-  /** Top-level `"stream": true`: answer as server-sent events (generative tasks only). */
-  stream?: boolean;
+export type { Dialect, EndpointPayload } from '../protocol/wire.js';
+
+// -- the page side ----------------------------------------------------------------------------
+
+/** A task method of `@huggingface/inference`'s InferenceClient (`textClassification`, `chatCompletionStream`, …). */
+export type ClientMethod = Exclude<keyof InferenceClient, 'endpoint' | 'request' | 'streamingRequest'>;
+
+/** An example request of a task: the Endpoint server's own test payloads (the demo starts from it). */
+export interface TaskExample {
+  /** The example's `inputs`; none for image and audio tasks, whose input is a picture or a sound. */
+  readonly inputs?: unknown;
+  /** Parameters the task cannot run without (zero-shot: `candidate_labels`). */
+  readonly parameters?: Readonly<Record<string, unknown>>;
 }
 
-/** A transformers.js pipeline, as the task modules use it. */
-export type PipelineFn = ((inputs: unknown, options?: Record<string, unknown>) => Promise<unknown>) & {
-  model?: { config?: Record<string, unknown> };
-  dispose?: () => Promise<void>;
-};
-
-/** What a task can read about the loaded model, once, right after it loads. */
-export interface ModelContext {
-  pipe: PipelineFn;
-  /** Reads a JSON file from the model repo (`modules.json`, …); null when it does not exist. */
-  readJSON(path: string): Promise<unknown | null>;
-}
-
-export interface TaskModule<Request = unknown, Setup = unknown> {
+/** A task as the page knows it. Page-safe: it imports nothing that runs a model. */
+export interface TaskSpec<Request = unknown> {
   /** The Hugging Face task id, e.g. `text-classification`. */
   readonly id: string;
   /** Other names accepted at the edge (e.g. `sentiment-analysis`). */
   readonly aliases?: readonly string[];
-  /** The transformers.js pipeline that runs this task. */
-  readonly pipeline: string;
   /** Checks and normalises a payload. Throws EndpointError(400) naming the problem. Pure. */
   parse(payload: EndpointPayload): Request;
-  /** Reads per-model defaults once after the pipeline loads (e.g. sentence-transformers pooling). */
-  setup?(model: ModelContext): Promise<Setup>;
-  /**
-   * Runs the request and returns the Endpoint server's answer, as plain JSON data. Generative
-   * tasks stream through `ctx.emit` and stop when `ctx.cancelled()`.
-   */
-  run(pipe: PipelineFn, request: Request, setup: Setup, ctx?: RunContext): Promise<unknown>;
-  /**
-   * Another task whose loaded pipeline (and setup) this one shares, e.g. `conversational` runs on
-   * the `text-generation` pipeline of the same model, so the model loads once.
-   */
-  readonly loadAs?: string;
   /**
    * Tasks whose input is an image or a sound: the request body may be the raw bytes (with their
    * Content-Type, or none), or JSON with base64 `inputs`.
@@ -61,13 +51,18 @@ export interface TaskModule<Request = unknown, Setup = unknown> {
   readonly stream?: StreamShape<Request>;
   /** Turns the Endpoint server's answer into the official client's shape, where they differ. Pure. */
   toClient?(answer: unknown, request: Request): unknown;
-  /** How several waiting requests run as one call (dynamic batching), for tasks that can. */
-  readonly batch?: Batching<Request, Setup>;
   /**
    * Parameters the official client's reader needs, used when its request does not set them
    * (token-classification: the client requires aggregated `entity_group` entities).
    */
   readonly clientParameters?: Readonly<Record<string, unknown>>;
+  /**
+   * The official client's methods this task answers; LocalEndpointClient gets each of them, with
+   * the official argument and answer types. A method ending in `Stream` streams.
+   */
+  readonly client?: readonly ClientMethod[];
+  /** An example request (the demo's default input). */
+  readonly example?: TaskExample;
 }
 
 /** What a stream's formatter knows beside each event. */
@@ -90,6 +85,70 @@ export interface StreamShape<Request> {
   readonly done: boolean;
   /** The `id` prefix (`cmpl`, `chatcmpl`). */
   readonly idPrefix: string;
+}
+
+// -- the engine side --------------------------------------------------------------------------
+
+/** A task as the engine runs it: the pipeline, the model's facts, the run and batching. */
+export interface TaskRunner<Request = unknown, Setup = unknown> {
+  /** The task this runs; its `parse` makes the request. */
+  readonly spec: TaskSpec<Request>;
+  /** The transformers.js pipeline that runs this task. */
+  readonly pipeline: string;
+  /**
+   * Another task whose loaded pipeline (and setup) this one shares, e.g. `conversational` runs on
+   * the `text-generation` pipeline of the same model, so the model loads once.
+   */
+  readonly loadAs?: string;
+  /** Reads per-model defaults once after the pipeline loads (e.g. sentence-transformers pooling). */
+  setup?(model: ModelContext): Promise<Setup>;
+  /**
+   * Runs the request and returns the Endpoint server's answer, as plain JSON data. Generative
+   * tasks stream through `ctx.emit` and stop when `ctx.cancelled()`.
+   */
+  run(pipe: PipelineFn, request: Request, setup: Setup, ctx?: RunContext): Promise<unknown>;
+  /** How several waiting requests run as one call (dynamic batching), for tasks that can. */
+  readonly batch?: Batching<Request, Setup>;
+}
+
+/** What the engine gives a task's `run`, beyond the pipeline and the request. */
+export interface RunContext {
+  /** Set when the caller streams: receives events as they happen. */
+  emit?: (event: StreamEvent) => void;
+  /** True once the caller has aborted the request. */
+  cancelled(): boolean;
+  /**
+   * `cancelled()` reads shared memory, so it changes without a turn of the event loop. Otherwise
+   * each decoding step first yields one macrotask, so that a cancel message is received.
+   */
+  cancelSeenAtOnce?: boolean;
+  /** Seeds the sampler (transformers.js's global random); no value means fresh entropy. */
+  seed(value?: number): void;
+  /** The model id the request named (OpenAI answers carry it). */
+  model?: string;
+  /**
+   * Decodes image bytes where the work runs (in the worker: createImageBitmap and OffscreenCanvas;
+   * in Node: sharp) into transformers.js's RawImage. A body that is not a decodable image is a 400.
+   */
+  decodeImage?(bytes: Uint8Array): Promise<unknown>;
+  /**
+   * Decodes audio bytes where the work runs (audio-decode's WebAssembly decoders, in the worker and
+   * in Node) to mono samples at `samplingRate`. A body that is not decodable audio is a 400.
+   */
+  decodeAudio?(bytes: Uint8Array, samplingRate: number): Promise<Float32Array>;
+}
+
+/** A transformers.js pipeline, as the task runners use it. */
+export type PipelineFn = ((inputs: unknown, options?: Record<string, unknown>) => Promise<unknown>) & {
+  model?: { config?: Record<string, unknown> };
+  dispose?: () => Promise<void>;
+};
+
+/** What a task can read about the loaded model, once, right after it loads. */
+export interface ModelContext {
+  pipe: PipelineFn;
+  /** Reads a JSON file from the model repo (`modules.json`, …); null when it does not exist. */
+  readJSON(path: string): Promise<unknown | null>;
 }
 
 /** Dynamic batching of one task: which requests can share a call, their size, and the call. */

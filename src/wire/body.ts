@@ -3,7 +3,7 @@
  * Pure except for reading the body. Every failure is a 400 naming the problem.
  */
 import { badRequest, describeType } from '../protocol/errors.js';
-import type { EndpointPayload } from '../tasks/types.js';
+import type { EndpointPayload } from '../protocol/wire.js';
 import { readMediaBody, type MediaKind } from './media.js';
 
 /** Content-Types a text task accepts. Binary tasks add image and audio types. */

@@ -5,7 +5,7 @@
  * The client names itself in the User-Agent it hands to `fetch`. Browsers drop that header on the
  * wire, so over real HTTP a caller can say which it wants with `x-endpoint-dialect`.
  */
-import type { Dialect } from '../tasks/types.js';
+import type { Dialect } from '../protocol/wire.js';
 
 export const DIALECT_HEADER = 'x-endpoint-dialect';
 const CLIENT_AGENT = '@huggingface/inference';

@@ -40,6 +40,18 @@ export const AUDIO_CONTENT_TYPES = [
   'audio/amr',
 ] as const;
 
+/**
+ * Video containers an audio task takes, reading their audio track: a `.webm` recording fetched
+ * from a server is typed video/webm, and the official client sends a Blob's own type. The bytes
+ * are the same webm, mp4 and ogg files as audio/webm, audio/mp4 and audio/ogg.
+ */
+export const VIDEO_CONTENT_TYPES = ['video/webm', 'video/mp4', 'video/ogg'] as const;
+
+/** Every Content-Type a task taking `kind` accepts for a raw body (besides none and application/octet-stream). */
+export function acceptedContentTypes(kind: MediaKind): readonly string[] {
+  return kind === 'image' ? IMAGE_CONTENT_TYPES : [...AUDIO_CONTENT_TYPES, ...VIDEO_CONTENT_TYPES];
+}
+
 /** A format recognised from its first bytes. */
 export type MediaFormat =
   | 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp' | 'tiff'
@@ -98,9 +110,11 @@ export function sniffFormat(bytes: Uint8Array): MediaFormat | null {
  */
 export function readMediaBody(bytes: Uint8Array, contentType: string | null, kind: MediaKind): MediaBody {
   const declared = contentType ? normalise(contentType) : undefined;
-  const supported: readonly string[] = kind === 'image' ? IMAGE_CONTENT_TYPES : AUDIO_CONTENT_TYPES;
+  const supported = acceptedContentTypes(kind);
   if (declared && declared !== 'application/octet-stream' && !supported.includes(declared)) {
-    throw badRequest(`Unsupported Content-Type ${JSON.stringify(contentType)} for ${kind} input. Supported: ${supported.join(', ')}, or JSON {"inputs": "<base64>"}.`);
+    // A video to an image task: say so, rather than only that the type is not in the list.
+    const video = kind === 'image' && declared.startsWith('video/') ? ': this task takes an image, not a video (send one frame as an image)' : '';
+    throw badRequest(`Unsupported Content-Type ${JSON.stringify(contentType)} for ${kind} input${video}. Supported: ${supported.join(', ')}, or JSON {"inputs": "<base64>"}.`);
   }
   if (bytes.byteLength === 0) throw badRequest(`The request body is empty; expected ${kind === 'image' ? 'an image' : 'audio'}.`);
   const format = sniffFormat(bytes);

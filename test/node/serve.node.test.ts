@@ -1,12 +1,13 @@
 /** `local-endpoint serve`, the real CLI process started by the global setup, over real HTTP. */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { CLASSIFY_TEXT, EMBED_TEXT, LABELS, norm } from '../helpers.js';
 import { supportedTasks } from '../../src/tasks/registry.js';
 
-const { textClassification: url, featureExtraction: embedUrl } = inject('remote');
+const { textClassification: url, featureExtraction: embedUrl, speechRecognition: asr } = inject('remote');
 const run = promisify(execFile);
 
 describe('local-endpoint serve', () => {
@@ -49,6 +50,23 @@ describe('local-endpoint serve', () => {
     expect((await big.json()).error).toMatch(/over the limit/);
     const good = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: CLASSIFY_TEXT }) });
     expect(good.status).toBe(200);
+  });
+
+  it('transcribes a video/webm recording (its audio track) as the audio-only webm, raw and from the official client', async () => {
+    const media = (name: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(`.fixtures/models/test-media/${name}`)) // made by the global setup;
+    const post = (type: string, body: Uint8Array<ArrayBuffer>) => fetch(asr, { method: 'POST', headers: { 'content-type': type }, body });
+    const audio = await post('audio/webm', media('sample1.webm'));
+    expect(audio.status).toBe(200);
+    const expected = await audio.json();
+    expect(expected.text.length).toBeGreaterThan(10);
+    const video = await post('video/webm', media('sample1.video.webm'));
+    expect(video.status).toBe(200);
+    expect(await video.json()).toEqual(expected);
+    // The client sends a Blob's own type as the Content-Type.
+    const hf = new InferenceClient('', { endpointUrl: asr });
+    expect(await hf.automaticSpeechRecognition({ data: new Blob([media('sample1.video.webm')], { type: 'video/webm' }) })).toEqual(expected);
+    const mp4 = await post('video/mp4', media('sample1.video.mp4'));
+    expect(await mp4.json()).toEqual(await (await post('audio/mp4', media('sample1.m4a'))).json());
   });
 
   it('allows browser pages from localhost by default, and refuses other origins', async () => {

@@ -1,7 +1,8 @@
 /**
  * Audio tasks in the worker: automatic-speech-recognition (Wav2Vec2 CTC and Whisper) and
- * audio-classification, on the shared recording in every accepted format, decoded in the worker,
- * raw and base64, through the official client, against the Node-served Endpoints.
+ * audio-classification, on the shared recording in every accepted format (and as the audio track
+ * of webm, mp4 and ogg videos), decoded in the worker, raw and base64, through the official client,
+ * against the Node-served Endpoints.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
@@ -36,9 +37,16 @@ const FORMATS: Record<string, string> = {
   'sample1.webm': 'audio/webm;codecs=opus',
   'sample1.m4a': 'audio/m4a',
 };
+/** Videos with the same audio tracks (the video track first), made by ffmpeg in the global setup: file → [Content-Type, the audio-only file]. */
+const VIDEOS: Record<string, [string, string]> = {
+  'sample1.video.webm': ['video/webm', 'sample1.webm'],
+  'sample1.video.mp4': ['video/mp4', 'sample1.m4a'],
+  'sample1.video.ogv': ['video/ogg', 'sample1.vorbis.ogg'],
+};
+const VIDEO_ROWS = Object.entries(VIDEOS).map(([name, [type, audioOnly]]) => [name, type, audioOnly] as const);
 const files: Record<string, Uint8Array> = {};
 beforeAll(async () => {
-  for (const name of [...Object.keys(FORMATS), 'long.wav']) {
+  for (const name of [...Object.keys(FORMATS), ...Object.keys(VIDEOS), 'video-only.webm', 'long.wav']) {
     files[name] = new Uint8Array(await (await fetch(`/models/test-media/${name}`)).arrayBuffer());
   }
 });
@@ -64,6 +72,11 @@ describe('audio decoding in the browser', () => {
     // Lossless formats are exact; lossy codecs at these bitrates differ by at most about a quarter.
     expect(relative).toBeLessThan(name.endsWith('.flac') || name.endsWith('.wav') ? 1e-4 : 0.3);
   });
+
+  it.each(VIDEO_ROWS)('%s (%s, the video track first) decodes its audio track to the samples of %s', async (name, _, audioOnly) => {
+    const samples = await decodeAudio(body(name), 16000);
+    expect(samples).toEqual(await decodeAudio(body(audioOnly), 16000));
+  });
 });
 
 describe('automatic-speech-recognition', () => {
@@ -84,6 +97,46 @@ describe('automatic-speech-recognition', () => {
     // Same decoders and resampler in Node: the same samples, the same text.
     const fromRemote = await (await fetch(remote.speechRecognition, { method: 'POST', headers: { 'content-type': 'audio/flac' }, body: body('sample1.flac') })).json();
     expect(fromRemote).toEqual((await post(URLS.ctc, body('sample1.flac'), 'audio/flac')).body);
+  });
+
+  it('transcribes a video/webm recording (with a video track) sent by the official client as a Blob of its own type, as the audio-only webm, and as the Node-served Endpoint does', async () => {
+    const seen: (string | null)[] = [];
+    const recording: typeof fetch = (input, init) => {
+      seen.push(new Request(input, init).headers.get('content-type'));
+      return localFetch(input, init);
+    };
+    const hf = new InferenceClient('', { fetch: recording, endpointUrl: URLS.ctc });
+    const video = await hf.automaticSpeechRecognition({ data: new Blob([body('sample1.video.webm')], { type: 'video/webm' }) });
+    expect(seen).toEqual(['video/webm']); // the client sent the Blob's type
+    const audio = await post(URLS.ctc, body('sample1.webm'), 'audio/webm');
+    expect(audio.status).toBe(200);
+    expect(video).toEqual(audio.body);
+    expect(video.text.length).toBeGreaterThan(10);
+    const fromRemote = await fetch(remote.speechRecognition, { method: 'POST', headers: { 'content-type': 'video/webm' }, body: body('sample1.video.webm') });
+    expect(fromRemote.status).toBe(200);
+    expect(await fromRemote.json()).toEqual(audio.body);
+  });
+
+  it.each(VIDEO_ROWS)('transcribes a raw %s body (%s) as %s, with CTC and Whisper', async (name, type, audioOnly) => {
+    const audio = await post(URLS.ctc, body(audioOnly));
+    expect(await post(URLS.ctc, body(name), type)).toEqual(audio);
+    expect(await post(URLS.ctc, body(name), `${type};codecs="vp8, opus"`)).toEqual(audio);
+    const whisper = (data: Uint8Array<ArrayBuffer>, t?: string) => post(URLS.whisper, data, t, '?max_new_tokens=20');
+    const heard = await whisper(body(audioOnly));
+    expect(heard.status).toBe(200);
+    expect(await whisper(body(name), type)).toEqual(heard);
+  });
+
+  it('refuses a video with no audio track, and a video/* type it does not read, with a 400 saying so', async () => {
+    expect(await post(URLS.ctc, body('video-only.webm'), 'video/webm')).toEqual({
+      status: 400,
+      body: { error: expect.stringMatching(/^The audio could not be decoded .*No audio track found in WebM/) },
+    });
+    expect(await post(URLS.ctc, body('sample1.video.webm'), 'video/quicktime')).toEqual({
+      status: 400,
+      body: { error: expect.stringMatching(/^Unsupported Content-Type "video\/quicktime" for audio input\. Supported: .*video\/webm, video\/mp4, video\/ogg/) },
+    });
+    expect((await post(URLS.ctc, body('sample1.video.webm'), 'video/webm')).status).toBe(200);
   });
 
   it('gives word and character timestamps that increase and stay within the audio (CTC)', async () => {

@@ -3,10 +3,14 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { expectBadRequest as rejects } from '../helpers.js';
 import { decodeBase64Media, readMediaBody, sniffFormat } from '../../src/wire/media.js';
+import { readMediaPayload } from '../../src/wire/body.js';
+import { decodeAudio } from '../../worker/media/decode.js';
 import { SHARED_MEDIA } from '../../fixtures/media-location.js';
 
 const MEDIA = SHARED_MEDIA;
 const file = (name: string) => new Uint8Array(readFileSync(`${MEDIA}/${name}`));
+/** The files made by ffmpeg in the global setup (test/global-setup.ts, makeAudioFormats). */
+const made = (name: string) => new Uint8Array(readFileSync(`.fixtures/models/test-media/${name}`));
 const bytes = (...parts: (string | number[])[]) =>
   new Uint8Array(parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : p)));
 
@@ -49,7 +53,8 @@ describe('media bodies', () => {
     ['a text file sent as image/png', bytes('hello, this is text'), 'image/png', 'image', /A body sent as image\/png is not a recognisable image \(it starts with bytes 68 65 6c 6c/],
     ['audio sent to an image task', file('sample1.wav'), 'image/png', 'image', /holds wav audio, but this task takes an image/],
     ['an unsupported Content-Type', file('tiger.png'), 'image/svg+xml', 'image', /Unsupported Content-Type "image\/svg\+xml" for image input\. Supported: image\/png, image\/jpeg/],
-    ['a video type to an audio task', file('sample1.wav'), 'video/mp4', 'audio', /Supported: audio\/x-flac/],
+    ['a video type to an image task', file('tiger.png'), 'video/webm', 'image', /^Unsupported Content-Type "video\/webm" for image input: this task takes an image, not a video \(send one frame as an image\)\. Supported: image\/png/],
+    ['a video type no audio task takes', file('sample1.wav'), 'video/quicktime', 'audio', /Unsupported Content-Type "video\/quicktime" for audio input\. Supported: audio\/x-flac.*, video\/webm, video\/mp4, video\/ogg, or JSON/],
   ] as const)('refuses %s with a 400 naming it', (_, body, type, kind, message) => {
     rejects(() => readMediaBody(body, type, kind), message);
   });
@@ -66,5 +71,44 @@ describe('media bodies', () => {
     rejects(() => decodeBase64Media('not base64 at all!', 'audio'), /inputs is not valid base64 audio data/);
     rejects(() => decodeBase64Media(42, 'image'), /inputs must be an image as a base64 string, got a number/);
     rejects(() => decodeBase64Media(Buffer.from('plain words').toString('base64'), 'image'), /not a recognisable image/);
+  });
+});
+
+describe('video bodies for audio tasks', () => {
+  /** Video file, its Content-Type, the container read from the bytes, the audio-only file with the same audio track. */
+  const VIDEOS = [
+    ['sample1.video.webm', 'video/webm', 'webm', 'sample1.webm'],
+    ['sample1.video.mp4', 'video/mp4', 'mp4', 'sample1.m4a'],
+    ['sample1.video.ogv', 'video/ogg', 'ogg-vorbis', 'sample1.vorbis.ogg'],
+  ] as const;
+
+  it.each(VIDEOS)('takes %s sent as %s, read as %s', (name, type, format) => {
+    expect(readMediaBody(made(name), type, 'audio')).toMatchObject({ kind: 'audio', format, declared: type });
+    // With codecs, as a Blob from MediaRecorder is typed, and in a data URL.
+    expect(readMediaBody(made(name), `${type};codecs="vp8, opus"`, 'audio')).toMatchObject({ format, declared: type });
+    const b64 = Buffer.from(made(name)).toString('base64');
+    expect(decodeBase64Media(`data:${type};base64,${b64}`, 'audio')).toMatchObject({ format, declared: type });
+    // The bytes decide, as for audio types: an audio-only webm sent as video/webm is fine.
+    expect(readMediaBody(made('sample1.webm'), 'video/webm', 'audio').format).toBe('webm');
+  });
+
+  it.each(VIDEOS)('reads %s (%s, %s) as the raw body of an audio task; its audio track decodes to the samples of %s', async (name, type, _, audioOnly) => {
+    const request = new Request('https://endpoint.example/', { method: 'POST', headers: { 'content-type': type }, body: made(name) });
+    const payload = await readMediaPayload(request, new URL(request.url), 'audio');
+    expect(payload.inputs).toMatchObject({ kind: 'audio', declared: type });
+    // The video track comes first in these files: the decoder picks the audio track.
+    const samples = await decodeAudio(made(name), 16000);
+    const reference = await decodeAudio(made(audioOnly), 16000);
+    expect(samples.length).toBe(reference.length);
+    expect(samples).toEqual(reference);
+  });
+
+  it('refuses a video sent to an image task, by its Content-Type or, with none, by its bytes', async () => {
+    const request = new Request('https://endpoint.example/', { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: made('sample1.video.mp4') });
+    await expect(readMediaPayload(request, new URL(request.url), 'image')).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^Unsupported Content-Type "video\/mp4" for image input: this task takes an image, not a video/),
+    });
+    rejects(() => readMediaBody(made('sample1.video.webm'), null, 'image'), /The body holds webm audio, but this task takes an image/);
   });
 });

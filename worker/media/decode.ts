@@ -8,9 +8,11 @@
  * - Audio: the WebAssembly decoders of the `@audio/decode-*` packages (the codecs of the npm package
  *   audio-decode), since workers have no AudioContext: wav, flac, mp3, ogg (vorbis and opus),
  *   webm/opus, m4a (mp4/aac), raw aac and amr, the same in the browser and in Node, so a local answer
- *   and a Node-served one start from the same samples. The format is read from the bytes
- *   (src/wire/media.ts) and only that decoder is loaded. The samples are mixed to mono and
- *   resampled to the model's rate (src/tasks/resample.ts).
+ *   and a Node-served one start from the same samples. A video file (video/webm, video/mp4,
+ *   video/ogg) is read the same way: the webm, mp4 and ogg decoders pick the audio track and skip
+ *   the others (vp8/vp9, h264/mpeg4, theora); a video with no audio track is a 400 saying so.
+ *   The format is read from the bytes (src/wire/media.ts) and only that decoder is loaded. The
+ *   samples are mixed to mono and resampled to the model's rate (src/tasks/resample.ts).
  */
 import { RawImage } from '@huggingface/transformers';
 import { imageSize } from 'image-size';
@@ -94,7 +96,7 @@ export async function decodeAudio(bytes: Uint8Array, samplingRate: number): Prom
     throw badRequest(`The audio could not be decoded (corrupt, truncated or an unsupported codec?): ${(err as Error)?.message ?? err}`);
   }
   if (!decoded?.channelData?.length || decoded.channelData[0]!.length === 0) {
-    throw badRequest('The audio could not be decoded: it holds no samples.');
+    throw badRequest('The audio could not be decoded: it holds no samples (a video with no audio track?).');
   }
   return resample(toMono(decoded.channelData), decoded.sampleRate, samplingRate);
 }

@@ -7,7 +7,8 @@
 import { readMediaInput } from '../shared/media-input.js';
 import { checkKnownParameters, readEnum, readParameters, readPositiveInteger } from '../shared/parameters.js';
 import { applyScoreFunction, rankLabels, type ScoreFunction } from '../shared/scores.js';
-import type { EndpointPayload, PipelineFn, TaskModule, TensorLike } from '../types.js';
+import { samplingRate } from './audio-core.js';
+import type { EndpointPayload, TaskRunner, TaskSpec, TensorLike } from '../types.js';
 import type { MediaBody } from '../../wire/media.js';
 
 export interface AudioClassificationRequest {
@@ -16,24 +17,17 @@ export interface AudioClassificationRequest {
   functionToApply: ScoreFunction;
 }
 
-type AudioClassifier = PipelineFn & {
-  processor: ((audio: Float32Array) => Promise<Record<string, TensorLike>>) & {
-    feature_extractor: { config: { sampling_rate: number } };
-  };
+interface AudioClassifier {
+  processor: (audio: Float32Array) => Promise<Record<string, TensorLike>>;
   model: ((inputs: Record<string, TensorLike>) => Promise<Record<string, TensorLike>>) & {
     config: { id2label?: Record<string, string> };
   };
-};
-
-/** The sampling rate the model's feature extractor expects. */
-export function samplingRate(pipe: PipelineFn): number {
-  return (pipe as AudioClassifier).processor?.feature_extractor?.config?.sampling_rate ?? 16000;
 }
 
-export const audioClassification: TaskModule<AudioClassificationRequest> = {
+export const audioClassification = {
   id: 'audio-classification',
-  pipeline: 'audio-classification',
   media: 'audio',
+  client: ['audioClassification'],
   parse({ inputs, parameters }: EndpointPayload) {
     const params = readParameters(parameters);
     checkKnownParameters('audio-classification', params, ['top_k', 'function_to_apply']);
@@ -44,8 +38,13 @@ export const audioClassification: TaskModule<AudioClassificationRequest> = {
       functionToApply: readEnum(params, 'function_to_apply', ['softmax', 'sigmoid', 'none'] as const) ?? 'softmax',
     };
   },
+} satisfies TaskSpec<AudioClassificationRequest>;
+
+export const audioClassificationRunner: TaskRunner<AudioClassificationRequest> = {
+  spec: audioClassification,
+  pipeline: 'audio-classification',
   async run(pipe, request, _setup, ctx) {
-    const { processor, model } = pipe as AudioClassifier;
+    const { processor, model } = pipe as unknown as AudioClassifier;
     const audio = await ctx!.decodeAudio!(request.audio.bytes, samplingRate(pipe));
     const { logits } = await model(await processor(audio));
     const row = (logits!.tolist() as number[][])[0]!;

@@ -6,11 +6,11 @@
  */
 import { badRequest } from '../../protocol/errors.js';
 import { readMediaInput } from '../shared/media-input.js';
-import { samplingRate } from './audio-classification.js';
+import { samplingRate } from './audio-core.js';
 import { checkKnownParameters, readParameters } from '../shared/parameters.js';
 import { flattenGenerationParameters } from '../generation/generation-parameters.js';
 import { cancellableSteps } from '../generation/generate-core.js';
-import type { EndpointPayload, PipelineFn, TaskModule, TensorLike } from '../types.js';
+import type { EndpointPayload, PipelineFn, TaskRunner, TaskSpec, TensorLike } from '../types.js';
 import type { MediaBody } from '../../wire/media.js';
 
 export interface SpeechRecognitionRequest {
@@ -20,11 +20,11 @@ export interface SpeechRecognitionRequest {
 
 const PARAMETERS = ['return_timestamps', 'chunk_length_s', 'stride_length_s', 'language', 'task', 'max_new_tokens', 'num_beams', 'do_sample', 'temperature', 'top_k', 'generation_parameters', 'generate_kwargs'];
 
-export const automaticSpeechRecognition: TaskModule<SpeechRecognitionRequest> = {
+export const automaticSpeechRecognition = {
   id: 'automatic-speech-recognition',
   aliases: ['asr'],
-  pipeline: 'automatic-speech-recognition',
   media: 'audio',
+  client: ['automaticSpeechRecognition'],
   parse({ inputs, parameters }: EndpointPayload) {
     const params = flattenGenerationParameters(readParameters(parameters));
     checkKnownParameters('automatic-speech-recognition', params, PARAMETERS);
@@ -65,6 +65,11 @@ export const automaticSpeechRecognition: TaskModule<SpeechRecognitionRequest> = 
     if (typeof params.temperature === 'number') options.temperature = params.temperature;
     return { audio: readMediaInput(inputs, 'audio'), options };
   },
+} satisfies TaskSpec<SpeechRecognitionRequest>;
+
+export const automaticSpeechRecognitionRunner: TaskRunner<SpeechRecognitionRequest> = {
+  spec: automaticSpeechRecognition,
+  pipeline: 'automatic-speech-recognition',
   async run(pipe, request, _setup, ctx) {
     const audio = await ctx!.decodeAudio!(request.audio.bytes, samplingRate(pipe));
     const whisper = isWhisper(pipe);

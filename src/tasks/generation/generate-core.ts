@@ -11,38 +11,13 @@
  */
 import { badRequest } from '../../protocol/errors.js';
 import { yieldToEventLoop } from '../shared/yield.js';
-import type { ChatMessage, GenerationOptions } from './generation-parameters.js';
-import type { ModelContext, PipelineFn, TensorLike } from '../types.js';
+import type { ChatMessage, GenerationInput, GenerationOptions, TranslationLanguages } from './generation-parameters.js';
+import type { ModelContext, PipelineFn, RunContext, TensorLike } from '../types.js';
 
 export type { FinishReason, StreamEvent, StreamStart, StreamToken } from '../../protocol/stream.js';
+export type { GenerationInput, TranslationLanguages } from './generation-parameters.js';
+export type { RunContext } from '../types.js';
 import type { FinishReason, StreamEvent } from '../../protocol/stream.js';
-
-/** What the engine gives a task's `run`, beyond the pipeline and the request. */
-export interface RunContext {
-  /** Set when the caller streams: receives events as they happen. */
-  emit?: (event: StreamEvent) => void;
-  /** True once the caller has aborted the request. */
-  cancelled(): boolean;
-  /**
-   * `cancelled()` reads shared memory, so it changes without a turn of the event loop. Otherwise
-   * each decoding step first yields one macrotask, so that a cancel message is received.
-   */
-  cancelSeenAtOnce?: boolean;
-  /** Seeds the sampler (transformers.js's global random); no value means fresh entropy. */
-  seed(value?: number): void;
-  /** The model id the request named (OpenAI answers carry it). */
-  model?: string;
-  /**
-   * Decodes image bytes where the work runs (in the worker: createImageBitmap and OffscreenCanvas;
-   * in Node: sharp) into transformers.js's RawImage. A body that is not a decodable image is a 400.
-   */
-  decodeImage?(bytes: Uint8Array): Promise<unknown>;
-  /**
-   * Decodes audio bytes where the work runs (audio-decode's WebAssembly decoders, in the worker and
-   * in Node) to mono samples at `samplingRate`. A body that is not decodable audio is a 400.
-   */
-  decodeAudio?(bytes: Uint8Array, samplingRate: number): Promise<Float32Array>;
-}
 
 /** A run nobody streams or cancels. */
 const QUIET: RunContext = { cancelled: () => false, seed: () => undefined };
@@ -78,11 +53,6 @@ export interface GenerationResult {
   promptTokens: number;
   sequences: GeneratedSequence[];
 }
-
-/** What to generate from: a text prompt, or a chat rendered with the model's template. */
-export type GenerationInput =
-  | { kind: 'text'; text: string }
-  | { kind: 'chat'; messages: ChatMessage[] };
 
 interface Tokenizer {
   (text: string | string[], options?: Record<string, unknown>): Record<string, TensorLike & { slice(...a: unknown[]): TensorLike }>;
@@ -154,12 +124,6 @@ export async function generationSetup({ pipe, readJSON }: ModelContext): Promise
 function firstNumber(config: Record<string, unknown>, keys: string[]): number | null {
   for (const key of keys) if (typeof config[key] === 'number') return config[key] as number;
   return null;
-}
-
-/** Translation options: needed for multilingual models, refused for the others. */
-export interface TranslationLanguages {
-  srcLang?: string;
-  tgtLang?: string;
 }
 
 /**

@@ -160,6 +160,31 @@ export function readPrompt(inputs: unknown, what = 'inputs'): string {
   return inputs;
 }
 
+/** `stream` at the top of the body: a boolean. */
+export function readStream(stream: unknown): boolean {
+  if (stream === undefined || stream === null) return false;
+  if (typeof stream !== 'boolean') throw badRequest(`"stream" must be a boolean, got ${JSON.stringify(stream)}.`);
+  return stream;
+}
+
+/** A 400 for `"stream": true` on a task that answers in one piece. */
+export function refuseStream(task: string, stream: unknown, instead?: string): void {
+  if (readStream(stream)) {
+    throw badRequest(`${task} cannot stream: drop "stream": true${instead ? `, or use ${instead}` : ''}.`);
+  }
+}
+
+/** What to generate from: a text prompt, or a chat rendered with the model's template. */
+export type GenerationInput =
+  | { kind: 'text'; text: string }
+  | { kind: 'chat'; messages: ChatMessage[] };
+
+/** Translation options: needed for multilingual models, refused for the others. */
+export interface TranslationLanguages {
+  srcLang?: string;
+  tgtLang?: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Chat messages
 

@@ -16,13 +16,17 @@ import {
   readGenerationOptions,
   readMessages,
   readPrompt,
+  readStream,
   type ChatMessage,
   type GenerationOptions,
 } from './generation-parameters.js';
-import { generationSetup, runGeneration, type FinishReason, type GenerationResult, type GenerationSetup } from './generate-core.js';
+import { generationSetup, runGeneration, type GenerationResult, type GenerationSetup } from './generate-core.js';
 import { readBoolean } from '../shared/parameters.js';
-import { readStream } from './text-generation.js';
-import type { EndpointPayload, StreamShape, StreamToken, TaskModule } from '../types.js';
+import { openAIId } from '../shared/ids.js';
+import type { FinishReason } from '../../protocol/stream.js';
+import type { EndpointPayload, StreamShape, StreamToken, TaskRunner, TaskSpec } from '../types.js';
+
+export { openAIId } from '../shared/ids.js';
 
 /** Body fields the routes take and ignore (they do not change a local answer). */
 const IGNORED = ['model', 'user', 'stream', 'stream_options', 'logit_bias', 'service_tier', 'store', 'metadata'];
@@ -97,13 +101,7 @@ function usage(result: { promptTokens: number }, completionTokens: number) {
 
 const totalTokens = (result: GenerationResult) => result.sequences.reduce((sum, s) => sum + s.generatedTokens, 0);
 
-/** Ids and timestamps of OpenAI objects. */
-export function openAIId(prefix: string): string {
-  const bytes = new Uint8Array(12);
-  crypto.getRandomValues(bytes);
-  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
+/** Timestamps of OpenAI objects. */
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The fields every OpenAI answer and chunk starts with. */
@@ -146,10 +144,8 @@ function openAIStream<R extends OpenAIRequest>(
   };
 }
 
-export const completions: TaskModule<CompletionRequest, GenerationSetup> = {
+export const completions = {
   id: 'completions',
-  pipeline: 'text-generation',
-  loadAs: 'text-generation',
   parse({ inputs }: EndpointPayload) {
     const body = readBody(inputs);
     if (!('prompt' in body)) throw badRequest('The request body has no "prompt".');
@@ -161,6 +157,15 @@ export const completions: TaskModule<CompletionRequest, GenerationSetup> = {
       echo,
     };
   },
+  stream: openAIStream<CompletionRequest>('text_completion', 'cmpl', (event, request) => ({
+    text: event.index === 0 && request.echo ? request.prompt + event.text : event.text,
+  })),
+} satisfies TaskSpec<CompletionRequest>;
+
+export const completionsRunner: TaskRunner<CompletionRequest, GenerationSetup> = {
+  spec: completions,
+  pipeline: 'text-generation',
+  loadAs: 'text-generation',
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
     const result = await runGeneration(pipe, { kind: 'text', text: request.prompt }, request.options, setup, ctx);
@@ -168,15 +173,10 @@ export const completions: TaskModule<CompletionRequest, GenerationSetup> = {
       text: request.echo ? request.prompt + s.text : s.text,
     }));
   },
-  stream: openAIStream<CompletionRequest>('text_completion', 'cmpl', (event, request) => ({
-    text: event.index === 0 && request.echo ? request.prompt + event.text : event.text,
-  })),
 };
 
-export const chatCompletions: TaskModule<ChatCompletionRequest, GenerationSetup> = {
+export const chatCompletions = {
   id: 'chat-completions',
-  pipeline: 'text-generation',
-  loadAs: 'text-generation',
   parse({ inputs }: EndpointPayload) {
     const body = readBody(inputs);
     if (!('messages' in body)) throw badRequest('The request body has no "messages".');
@@ -185,6 +185,15 @@ export const chatCompletions: TaskModule<ChatCompletionRequest, GenerationSetup>
       messages: readMessages(body.messages),
     };
   },
+  stream: openAIStream<ChatCompletionRequest>('chat.completion.chunk', 'chatcmpl', (event) => ({
+    delta: { role: 'assistant', content: event.text },
+  })),
+} satisfies TaskSpec<ChatCompletionRequest>;
+
+export const chatCompletionsRunner: TaskRunner<ChatCompletionRequest, GenerationSetup> = {
+  spec: chatCompletions,
+  pipeline: 'text-generation',
+  loadAs: 'text-generation',
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
     const result = await runGeneration(pipe, { kind: 'chat', messages: request.messages }, request.options, setup, ctx);
@@ -192,7 +201,4 @@ export const chatCompletions: TaskModule<ChatCompletionRequest, GenerationSetup>
       message: { role: 'assistant', content: s.text },
     }));
   },
-  stream: openAIStream<ChatCompletionRequest>('chat.completion.chunk', 'chatcmpl', (event) => ({
-    delta: { role: 'assistant', content: event.text },
-  })),
 };

@@ -4,11 +4,17 @@
  * differ in their answer's key and, for translation, `src_lang`/`tgt_lang`.
  */
 import { badRequest } from '../../protocol/errors.js';
-import { flattenGenerationParameters, readGenerationOptions, readPrompt, type GenerationOptions } from './generation-parameters.js';
-import { generationSetup, runGeneration, type GenerationSetup, type TranslationLanguages } from './generate-core.js';
+import {
+  flattenGenerationParameters,
+  readGenerationOptions,
+  readPrompt,
+  refuseStream,
+  type GenerationOptions,
+  type TranslationLanguages,
+} from './generation-parameters.js';
+import { generationSetup, runGeneration, type GenerationSetup } from './generate-core.js';
 import { readParameters } from '../shared/parameters.js';
-import { refuseStream } from './text-generation.js';
-import type { EndpointPayload, PipelineFn, TaskModule } from '../types.js';
+import type { EndpointPayload, PipelineFn, TaskRunner, TaskSpec } from '../types.js';
 
 export interface Seq2SeqRequest {
   text: string;
@@ -16,16 +22,13 @@ export interface Seq2SeqRequest {
   languages: TranslationLanguages;
 }
 
-function seq2seqTask(
-  id: 'text2text-generation' | 'summarization' | 'translation',
-  key: 'generated_text' | 'summary_text' | 'translation_text',
-  extraParameters: readonly string[] = [],
-): TaskModule<Seq2SeqRequest, GenerationSetup> {
+type Seq2SeqTask = 'text2text-generation' | 'summarization' | 'translation';
+
+/** The id and the parse of one of the three; each spec adds its own client method and example. */
+function seq2seqSpec(id: Seq2SeqTask, extraParameters: readonly string[] = []) {
   return {
     id,
-    pipeline: 'text2text-generation',
-    ...(id === 'text2text-generation' ? {} : { loadAs: 'text2text-generation' }),
-    parse({ inputs, parameters, stream }: EndpointPayload) {
+    parse({ inputs, parameters, stream }: EndpointPayload): Seq2SeqRequest {
       refuseStream(id, stream);
       const flat = flattenGenerationParameters(readParameters(parameters));
       const options = readGenerationOptions(id, flat, ['clean_up_tokenization_spaces', 'truncation', ...extraParameters]);
@@ -38,18 +41,47 @@ function seq2seqTask(
       }
       return { text: readPrompt(inputs), options, languages };
     },
+  };
+}
+
+export const text2textGeneration = {
+  ...seq2seqSpec('text2text-generation'),
+  example: { inputs: 'My name is Wolfgang and I live in Berlin' },
+} satisfies TaskSpec<Seq2SeqRequest>;
+
+export const summarization = {
+  ...seq2seqSpec('summarization'),
+  client: ['summarization'],
+  example: { inputs: 'My name is Wolfgang and I live in Berlin. This model is used with sagemaker for inference.' },
+} satisfies TaskSpec<Seq2SeqRequest>;
+
+export const translation = {
+  ...seq2seqSpec('translation', ['src_lang', 'tgt_lang']),
+  client: ['translation'],
+  example: { inputs: 'My name is Wolfgang and I live in Berlin' },
+} satisfies TaskSpec<Seq2SeqRequest>;
+
+/** The runner of one of the three: the shared text2text pipeline, the answer under `key`. */
+function seq2seqRunner(
+  spec: TaskSpec<Seq2SeqRequest>,
+  key: 'generated_text' | 'summary_text' | 'translation_text',
+): TaskRunner<Seq2SeqRequest, GenerationSetup> {
+  return {
+    spec,
+    pipeline: 'text2text-generation',
+    ...(spec.id === 'text2text-generation' ? {} : { loadAs: 'text2text-generation' }),
     setup: generationSetup,
     async run(pipe, request, setup, ctx) {
-      const text = taskPrefix(pipe, id) + request.text;
+      const text = taskPrefix(pipe, spec.id) + request.text;
       const result = await runGeneration(pipe, { kind: 'text', text }, request.options, setup, ctx, request.languages);
       return result.sequences.map(({ text }) => ({ [key]: text }));
     },
   };
 }
 
-export const text2textGeneration = seq2seqTask('text2text-generation', 'generated_text');
-export const summarization = seq2seqTask('summarization', 'summary_text');
-export const translation = seq2seqTask('translation', 'translation_text', ['src_lang', 'tgt_lang']);
+export const text2textGenerationRunner = /* @__PURE__ */ seq2seqRunner(text2textGeneration, 'generated_text');
+export const summarizationRunner = /* @__PURE__ */ seq2seqRunner(summarization, 'summary_text');
+export const translationRunner = /* @__PURE__ */ seq2seqRunner(translation, 'translation_text');
 
 /** The prompt prefix a model's config asks for (T5: `summarize: `), as the pipeline adds it. */
 function taskPrefix(pipe: PipelineFn, task: string): string {

@@ -12,12 +12,15 @@ import {
   readGenerationOptions,
   readMessages,
   readPrompt,
+  readStream,
+  refuseStream,
   type ChatMessage,
+  type GenerationInput,
   type GenerationOptions,
 } from './generation-parameters.js';
-import { generationSetup, runGeneration, type GenerationInput, type GenerationSetup } from './generate-core.js';
+import { generationSetup, runGeneration, type GenerationSetup } from './generate-core.js';
 import { readBoolean, readParameters } from '../shared/parameters.js';
-import type { EndpointPayload, StreamShape, TaskModule } from '../types.js';
+import type { EndpointPayload, StreamShape, TaskRunner, TaskSpec } from '../types.js';
 
 export interface TextGenerationRequest {
   input: GenerationInput;
@@ -53,9 +56,11 @@ const tgiStream: StreamShape<TextGenerationRequest> = {
   },
 };
 
-export const textGeneration: TaskModule<TextGenerationRequest, GenerationSetup> = {
+export const textGeneration = {
   id: 'text-generation',
-  pipeline: 'text-generation',
+  // The official client's text methods post to the OpenAI routes this task's endpoints serve.
+  client: ['textGeneration', 'textGenerationStream', 'chatCompletion', 'chatCompletionStream'],
+  example: { inputs: 'The weather in Berlin' },
   parse({ inputs, parameters, stream }: EndpointPayload) {
     const flat = flattenGenerationParameters(readParameters(parameters));
     const options = readGenerationOptions('text-generation', flat, ['return_full_text']);
@@ -74,6 +79,12 @@ export const textGeneration: TaskModule<TextGenerationRequest, GenerationSetup> 
       stream: wantsStream,
     };
   },
+  stream: tgiStream,
+} satisfies TaskSpec<TextGenerationRequest>;
+
+export const textGenerationRunner: TaskRunner<TextGenerationRequest, GenerationSetup> = {
+  spec: textGeneration,
+  pipeline: 'text-generation',
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
     const result = await runGeneration(pipe, request.input, request.options, setup, ctx);
@@ -86,7 +97,6 @@ export const textGeneration: TaskModule<TextGenerationRequest, GenerationSetup> 
             : text,
     }));
   },
-  stream: tgiStream,
 };
 
 export interface ConversationalRequest {
@@ -94,10 +104,9 @@ export interface ConversationalRequest {
   options: GenerationOptions;
 }
 
-export const conversational: TaskModule<ConversationalRequest, GenerationSetup> = {
+export const conversational = {
   id: 'conversational',
-  pipeline: 'text-generation',
-  loadAs: 'text-generation',
+  example: { inputs: [{ role: 'user', content: 'Which movie is the best ?' }] },
   parse({ inputs, parameters, stream }: EndpointPayload) {
     refuseStream('conversational', stream, 'POST <endpoint>/v1/chat/completions with "stream": true');
     const flat = flattenGenerationParameters(readParameters(parameters));
@@ -107,6 +116,12 @@ export const conversational: TaskModule<ConversationalRequest, GenerationSetup> 
       : inputs;
     return { messages: readMessages(list, 'inputs'), options: readGenerationOptions('conversational', flat) };
   },
+} satisfies TaskSpec<ConversationalRequest>;
+
+export const conversationalRunner: TaskRunner<ConversationalRequest, GenerationSetup> = {
+  spec: conversational,
+  pipeline: 'text-generation',
+  loadAs: 'text-generation',
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
     const result = await runGeneration(pipe, { kind: 'chat', messages: request.messages }, request.options, setup, ctx);
@@ -115,17 +130,3 @@ export const conversational: TaskModule<ConversationalRequest, GenerationSetup> 
     }));
   },
 };
-
-/** `stream` at the top of the body: a boolean. */
-export function readStream(stream: unknown): boolean {
-  if (stream === undefined || stream === null) return false;
-  if (typeof stream !== 'boolean') throw badRequest(`"stream" must be a boolean, got ${JSON.stringify(stream)}.`);
-  return stream;
-}
-
-/** A 400 for `"stream": true` on a task that answers in one piece. */
-export function refuseStream(task: string, stream: unknown, instead?: string): void {
-  if (readStream(stream)) {
-    throw badRequest(`${task} cannot stream: drop "stream": true${instead ? `, or use ${instead}` : ''}.`);
-  }
-}

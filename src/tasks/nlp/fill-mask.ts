@@ -3,7 +3,7 @@
  * `[{sequence, score, token, token_str}]` (a list per input for several inputs).
  * `targets` restricts the candidates, as transformers does.
  */
-import { textPipeline, type TaskModule, type TokenizerFn } from '../types.js';
+import { textPipeline, type TaskRunner, type TaskSpec, type TokenizerFn } from '../types.js';
 import { checkKnownParameters, readParameters, readPositiveInteger, readTextInputs } from '../shared/parameters.js';
 import { softmax } from '../shared/scores.js';
 import { badRequest, describeType } from '../../protocol/errors.js';
@@ -23,9 +23,10 @@ export interface FillMaskCandidate {
 
 const PARAMETERS = ['top_k', 'targets'] as const;
 
-export const fillMask: TaskModule<FillMaskRequest, void> = {
+export const fillMask = {
   id: 'fill-mask',
-  pipeline: 'fill-mask',
+  client: ['fillMask'],
+  example: { inputs: 'The capital of France is [MASK].' },
 
   parse(payload) {
     const parameters = readParameters(payload.parameters);
@@ -34,6 +35,11 @@ export const fillMask: TaskModule<FillMaskRequest, void> = {
     if ((typeof inputs === 'string' ? [inputs] : inputs).some((t) => t.trim() === '')) throw badRequest('inputs must not be empty.');
     return { inputs, topK: readPositiveInteger(parameters, 'top_k') ?? 5, targets: readTargets(parameters.targets) };
   },
+} satisfies TaskSpec<FillMaskRequest>;
+
+export const fillMaskRunner: TaskRunner<FillMaskRequest, void> = {
+  spec: fillMask,
+  pipeline: 'fill-mask',
 
   async run(pipe, request) {
     const { tokenizer, model } = textPipeline(pipe);

@@ -6,7 +6,7 @@
  * (`max_seq_len`, `doc_stride`), each window encoded with the question by the model's own
  * tokenizer; the best spans of all windows compete, as in transformers.
  */
-import { textPipeline, type TaskModule, type TensorLike, type TokenizerFn } from '../types.js';
+import { textPipeline, type TaskRunner, type TaskSpec, type TensorLike, type TokenizerFn } from '../types.js';
 import { checkKnownParameters, readBoolean, readParameters, readPositiveInteger } from '../shared/parameters.js';
 import { softmax } from '../shared/scores.js';
 import { isSubword, offsetScheme, tokenSpans, type OffsetScheme, type Span } from '../shared/token-offsets.js';
@@ -42,9 +42,15 @@ const PARAMETERS = [
   'align_to_words',
 ] as const;
 
-export const questionAnswering: TaskModule<QuestionAnsweringRequest, void> = {
+export const questionAnswering = {
   id: 'question-answering',
-  pipeline: 'question-answering',
+  client: ['questionAnswering'],
+  example: {
+    inputs: {
+      question: 'What is used for inference?',
+      context: 'My Name is Philipp and I live in Nuremberg. This model is used with sagemaker for inference.',
+    },
+  },
 
   parse(payload) {
     const parameters = readParameters(payload.parameters);
@@ -69,6 +75,11 @@ export const questionAnswering: TaskModule<QuestionAnsweringRequest, void> = {
       alignToWords: readBoolean(parameters, 'align_to_words') ?? true,
     };
   },
+} satisfies TaskSpec<QuestionAnsweringRequest>;
+
+export const questionAnsweringRunner: TaskRunner<QuestionAnsweringRequest, void> = {
+  spec: questionAnswering,
+  pipeline: 'question-answering',
 
   async run(pipe, request) {
     const { tokenizer, model } = textPipeline(pipe);

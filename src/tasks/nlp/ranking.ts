@@ -6,12 +6,11 @@
  * Scores are sigmoids of the logit, as sentence-transformers' CrossEncoder gives; `raw_scores`
  * returns the logits.
  */
-import { textPipeline, type ModelContext, type TaskModule } from '../types.js';
+import { textPipeline, type ModelContext, type PipelineFn, type TaskRunner, type TaskSpec } from '../types.js';
 import { checkKnownParameters, readBoolean, readParameters } from '../shared/parameters.js';
 import { sigmoid } from '../shared/scores.js';
 import { badRequest, describeType } from '../../protocol/errors.js';
 import { estimateTokens, splitRows } from '../shared/batch-texts.js';
-import type { PipelineFn } from '../types.js';
 
 export type RankingRequest =
   | { kind: 'pairs'; pairs: [string, string][]; rawScores: boolean }
@@ -19,10 +18,10 @@ export type RankingRequest =
 
 const PARAMETERS = ['return_documents', 'raw_scores'] as const;
 
-export const ranking: TaskModule<RankingRequest, void> = {
+export const ranking = {
   id: 'ranking',
   aliases: ['rerank', 'text-ranking'],
-  pipeline: 'text-classification',
+  example: { inputs: { query: 'what is the capital of germany', texts: ['berlin is the capital of germany', 'i love this movie'], return_documents: true } },
 
   parse(payload) {
     const parameters = readParameters(payload.parameters);
@@ -43,7 +42,11 @@ export const ranking: TaskModule<RankingRequest, void> = {
     }
     throw badRequest(`inputs must be a list of [text, text] pairs or {"query": …, "texts": […]}, got ${describeType(inputs)}.`);
   },
+} satisfies TaskSpec<RankingRequest>;
 
+export const rankingRunner: TaskRunner<RankingRequest, void> = {
+  spec: ranking,
+  pipeline: 'text-classification',
   setup: checkOneLabel,
 
   async run(pipe, request) {

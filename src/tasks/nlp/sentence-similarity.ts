@@ -2,10 +2,9 @@
  * sentence-similarity: `{source_sentence, sentences}` → the cosine similarity of each sentence to
  * the source. The Endpoint answers `{"similarities": […]}`; the official client wants the plain list.
  */
-import type { TaskModule } from '../types.js';
+import type { TaskRunner, TaskSpec } from '../types.js';
 import { checkKnownParameters, readParameters } from '../shared/parameters.js';
-import { featureExtraction, type EmbeddingDefaults } from './feature-extraction.js';
-import { sentenceDefaults } from './sentence-embeddings.js';
+import { embed, sentenceDefaults, type EmbeddingDefaults } from './embeddings-core.js';
 import { badRequest, describeType } from '../../protocol/errors.js';
 
 export interface SentenceSimilarityRequest {
@@ -13,9 +12,10 @@ export interface SentenceSimilarityRequest {
   sentences: string[];
 }
 
-export const sentenceSimilarity: TaskModule<SentenceSimilarityRequest, EmbeddingDefaults> = {
+export const sentenceSimilarity = {
   id: 'sentence-similarity',
-  pipeline: 'feature-extraction',
+  client: ['sentenceSimilarity'],
+  example: { inputs: { source_sentence: 'Lets create an embedding', sentences: ['Lets create an embedding', 'I live in Berlin'] } },
 
   parse(payload) {
     checkKnownParameters('sentence-similarity', readParameters(payload.parameters), []);
@@ -33,20 +33,24 @@ export const sentenceSimilarity: TaskModule<SentenceSimilarityRequest, Embedding
     return { source, sentences: sentences as string[] };
   },
 
+  toClient(answer) {
+    return (answer as { similarities: number[] }).similarities;
+  },
+} satisfies TaskSpec<SentenceSimilarityRequest>;
+
+export const sentenceSimilarityRunner: TaskRunner<SentenceSimilarityRequest, EmbeddingDefaults> = {
+  spec: sentenceSimilarity,
+  pipeline: 'feature-extraction',
   setup: sentenceDefaults,
 
   async run(pipe, request, defaults) {
-    const vectors = (await featureExtraction.run(
+    const vectors = (await embed(
       pipe,
       { inputs: [request.source, ...request.sentences], pooling: defaults.pooling, normalize: true, truncate: true, truncationDirection: 'right' },
       defaults,
     )) as number[][];
     const [source, ...others] = vectors;
     return { similarities: others.map((v) => dot(source!, v)) };
-  },
-
-  toClient(answer) {
-    return (answer as { similarities: number[] }).similarities;
   },
 };
 

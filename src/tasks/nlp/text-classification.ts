@@ -5,11 +5,10 @@
  * `top_k`, as a list (a list of lists for several inputs) when `top_k` is null or above 1.
  * The official client wants `[[{label, score}…]]` and reads element 0.
  */
-import { textPipeline, type TaskModule } from '../types.js';
+import { textPipeline, type PipelineFn, type TaskRunner, type TaskSpec } from '../types.js';
 import { checkKnownParameters, readEnum, readParameters, readPositiveInteger, readTextInputs } from '../shared/parameters.js';
 import { applyScoreFunction, defaultScoreFunction, rankLabels, type LabelScore, type ScoreFunction } from '../shared/scores.js';
 import { paddedTokens, splitRows, textsOf } from '../shared/batch-texts.js';
-import type { PipelineFn } from '../types.js';
 
 export interface TextClassificationRequest {
   inputs: string | string[];
@@ -20,10 +19,11 @@ export interface TextClassificationRequest {
 
 const PARAMETERS = ['top_k', 'function_to_apply'] as const;
 
-export const textClassification: TaskModule<TextClassificationRequest> = {
+export const textClassification = {
   id: 'text-classification',
   aliases: ['sentiment-analysis'],
-  pipeline: 'text-classification',
+  client: ['textClassification'],
+  example: { inputs: 'I love you. I like you' },
 
   parse(payload) {
     const parameters = readParameters(payload.parameters);
@@ -36,6 +36,17 @@ export const textClassification: TaskModule<TextClassificationRequest> = {
     };
   },
 
+  toClient(answer, request) {
+    // The client reads answer[0] as the list of labels for the (single) input.
+    if (typeof request.inputs === 'string') return [answer];
+    return (answer as unknown[]).map((perInput) => (Array.isArray(perInput) ? perInput : [perInput]));
+  },
+} satisfies TaskSpec<TextClassificationRequest>;
+
+export const textClassificationRunner: TaskRunner<TextClassificationRequest> = {
+  spec: textClassification,
+  pipeline: 'text-classification',
+
   async run(pipe, request) {
     return (await classify(pipe, [request]))[0];
   },
@@ -44,12 +55,6 @@ export const textClassification: TaskModule<TextClassificationRequest> = {
     key: () => '', // every request can share a call: scoring happens per row
     tokens: (pipe, request) => paddedTokens(pipe, textsOf(request.inputs)),
     run: classify,
-  },
-
-  toClient(answer, request) {
-    // The client reads answer[0] as the list of labels for the (single) input.
-    if (typeof request.inputs === 'string') return [answer];
-    return (answer as unknown[]).map((perInput) => (Array.isArray(perInput) ? perInput : [perInput]));
   },
 };
 

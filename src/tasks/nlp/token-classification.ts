@@ -7,7 +7,7 @@
  *   averaged scores, or the most confident token's label), then grouped like `simple`.
  * The official client requires `entity_group`, so it gets `simple` unless it asks otherwise.
  */
-import { textPipeline, type TaskModule } from '../types.js';
+import { textPipeline, type TaskRunner, type TaskSpec } from '../types.js';
 import { checkKnownParameters, readEnum, readParameters, readTextInputs } from '../shared/parameters.js';
 import { softmax } from '../shared/scores.js';
 import { isSubword, offsetScheme, tokenSpans } from '../shared/token-offsets.js';
@@ -51,11 +51,12 @@ export interface EntityGroup {
 const PARAMETERS = ['aggregation_strategy', 'ignore_labels'] as const;
 const STRATEGIES = ['none', 'simple', 'first', 'average', 'max'] as const;
 
-export const tokenClassification: TaskModule<TokenClassificationRequest, void> = {
+export const tokenClassification = {
   id: 'token-classification',
   aliases: ['ner'],
-  pipeline: 'token-classification',
+  client: ['tokenClassification'],
   clientParameters: { aggregation_strategy: 'simple' },
+  example: { inputs: 'My name is Wolfgang and I live in Berlin' },
 
   parse(payload) {
     const parameters = readParameters(payload.parameters);
@@ -68,6 +69,11 @@ export const tokenClassification: TaskModule<TokenClassificationRequest, void> =
     }
     return { inputs, aggregation: readEnum(parameters, 'aggregation_strategy', STRATEGIES) ?? 'none', ignoreLabels: ignore as string[] };
   },
+} satisfies TaskSpec<TokenClassificationRequest>;
+
+export const tokenClassificationRunner: TaskRunner<TokenClassificationRequest, void> = {
+  spec: tokenClassification,
+  pipeline: 'token-classification',
 
   async run(pipe, request) {
     const { tokenizer, model } = textPipeline(pipe);

@@ -2,7 +2,7 @@
  * zero-shot-classification: a text and candidate labels → `{sequence, labels, scores}`, scored by
  * an NLI model (entailment against contradiction) with a hypothesis per label.
  */
-import type { ModelContext, TaskModule } from '../types.js';
+import type { ModelContext, TaskRunner, TaskSpec } from '../types.js';
 import { checkKnownParameters, readBoolean, readParameters } from '../shared/parameters.js';
 import { badRequest, describeType } from '../../protocol/errors.js';
 
@@ -16,9 +16,13 @@ export interface ZeroShotRequest {
 const PARAMETERS = ['candidate_labels', 'candidateLabels', 'multi_label', 'hypothesis_template'] as const;
 export const DEFAULT_HYPOTHESIS = 'This example is {}.';
 
-export const zeroShotClassification: TaskModule<ZeroShotRequest, void> = {
+export const zeroShotClassification = {
   id: 'zero-shot-classification',
-  pipeline: 'zero-shot-classification',
+  client: ['zeroShotClassification'],
+  example: {
+    inputs: 'Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed!',
+    parameters: { candidate_labels: 'refund, legal, faq' },
+  },
 
   parse(payload) {
     const parameters = readParameters(payload.parameters);
@@ -34,7 +38,11 @@ export const zeroShotClassification: TaskModule<ZeroShotRequest, void> = {
       hypothesisTemplate: template,
     };
   },
+} satisfies TaskSpec<ZeroShotRequest>;
 
+export const zeroShotClassificationRunner: TaskRunner<ZeroShotRequest, void> = {
+  spec: zeroShotClassification,
+  pipeline: 'zero-shot-classification',
   setup: checkNliLabels,
 
   async run(pipe, request) {

@@ -35,6 +35,14 @@ export function readPositiveInteger(parameters: Parameters, name: string): numbe
   return v;
 }
 
+/** A number in [0, 1] (a score threshold); `fallback` when absent. */
+export function readThreshold(parameters: Parameters, name: string, fallback: number): number {
+  const v = parameters[name];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw badRequest(`parameters.${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
+  return v;
+}
+
 export function readEnum<T extends string>(parameters: Parameters, name: string, allowed: readonly T[]): T | undefined {
   const v = parameters[name];
   if (v === undefined || v === null) return undefined;

@@ -1,6 +1,8 @@
 /** One turn of the event loop, without a timer's clamped delay (setTimeout(0) waits ≥ 4 ms when nested). */
 export function yieldToEventLoop(): Promise<void> {
-  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  // Node's setImmediate, where it exists (the DOM and WebWorker libraries do not declare it).
+  const immediate = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+  if (typeof immediate === 'function') return new Promise((resolve) => immediate(resolve));
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {

@@ -6,7 +6,7 @@
 import { readMediaInput } from '../shared/media-input.js';
 import { checkKnownParameters, readEnum, readParameters, readPositiveInteger } from '../shared/parameters.js';
 import { applyScoreFunction, defaultScoreFunction, rankLabels, type ScoreFunction } from '../shared/scores.js';
-import type { EndpointPayload, TaskModule, TensorLike } from '../types.js';
+import type { EndpointPayload, TaskRunner, TaskSpec, TensorLike } from '../types.js';
 import type { MediaBody } from '../../wire/media.js';
 
 export interface ImageClassificationRequest {
@@ -20,10 +20,10 @@ interface VisionPipeline {
   model: ((inputs: Record<string, TensorLike>) => Promise<Record<string, TensorLike>>) & { config: Record<string, unknown> };
 }
 
-export const imageClassification: TaskModule<ImageClassificationRequest> = {
+export const imageClassification = {
   id: 'image-classification',
-  pipeline: 'image-classification',
   media: 'image',
+  client: ['imageClassification'],
   parse({ inputs, parameters }: EndpointPayload) {
     const params = readParameters(parameters);
     checkKnownParameters('image-classification', params, ['top_k', 'function_to_apply']);
@@ -34,6 +34,11 @@ export const imageClassification: TaskModule<ImageClassificationRequest> = {
       functionToApply: readEnum(params, 'function_to_apply', ['softmax', 'sigmoid', 'none'] as const),
     };
   },
+} satisfies TaskSpec<ImageClassificationRequest>;
+
+export const imageClassificationRunner: TaskRunner<ImageClassificationRequest> = {
+  spec: imageClassification,
+  pipeline: 'image-classification',
   async run(pipe, request, _setup, ctx) {
     const { processor, model } = pipe as unknown as VisionPipeline;
     const image = await ctx!.decodeImage!(request.image.bytes);

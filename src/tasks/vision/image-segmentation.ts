@@ -15,11 +15,11 @@
  */
 import { badRequest } from '../../protocol/errors.js';
 import { readMediaInput } from '../shared/media-input.js';
-import { readThreshold } from './object-detection.js';
-import { checkKnownParameters, readEnum, readParameters } from '../shared/parameters.js';
-import { encodeGrayPng, toBase64 } from './mask-png.js';
+import { checkKnownParameters, readEnum, readParameters, readThreshold } from '../shared/parameters.js';
+import { encodeGrayPng } from './mask-png.js';
+import { toBase64 } from '../shared/base64.js';
 import { maskFormerInstances, type TensorData } from './mask-instances.js';
-import type { EndpointPayload, TaskModule } from '../types.js';
+import type { EndpointPayload, TaskRunner, TaskSpec } from '../types.js';
 import type { MediaBody } from '../../wire/media.js';
 
 export interface ImageSegmentationRequest {
@@ -62,10 +62,10 @@ const POST_PROCESSORS: Record<Subtask, string> = {
 /** The pipeline's order of preference when the request names no subtask. */
 const AUTO_ORDER: readonly Subtask[] = ['panoptic', 'instance', 'semantic'];
 
-export const imageSegmentation: TaskModule<ImageSegmentationRequest> = {
+export const imageSegmentation = {
   id: 'image-segmentation',
-  pipeline: 'image-segmentation',
   media: 'image',
+  client: ['imageSegmentation'],
   parse({ inputs, parameters }: EndpointPayload) {
     const params = readParameters(parameters);
     checkKnownParameters('image-segmentation', params, ['threshold', 'mask_threshold', 'overlap_mask_area_threshold', 'subtask']);
@@ -77,6 +77,15 @@ export const imageSegmentation: TaskModule<ImageSegmentationRequest> = {
       subtask: readEnum(params, 'subtask', ['semantic', 'instance', 'panoptic'] as const),
     };
   },
+  // The Endpoint answers `score: null` for semantic segments; the official client wants a number or nothing.
+  toClient(answer) {
+    return (answer as { score: number | null }[]).map(({ score, ...rest }) => (score === null ? rest : { ...rest, score }));
+  },
+} satisfies TaskSpec<ImageSegmentationRequest>;
+
+export const imageSegmentationRunner: TaskRunner<ImageSegmentationRequest> = {
+  spec: imageSegmentation,
+  pipeline: 'image-segmentation',
   async run(pipe, request, _setup, ctx) {
     const segmenter = pipe as unknown as SegmentationPipeline;
     const { subtask } = request;
@@ -107,10 +116,6 @@ export const imageSegmentation: TaskModule<ImageSegmentationRequest> = {
         mask: toBase64(await encodeGrayPng(gray(mask), mask.width, mask.height)),
       })),
     );
-  },
-  // The Endpoint answers `score: null` for semantic segments; the official client wants a number or nothing.
-  toClient(answer) {
-    return (answer as { score: number | null }[]).map(({ score, ...rest }) => (score === null ? rest : { ...rest, score }));
   },
 };
 

@@ -2,8 +2,11 @@
  * A small PNG encoder for masks (8-bit grayscale), the same in the worker and in Node: the image
  * data is zlib-compressed by the platform's CompressionStream. Written from the PNG spec.
  */
+/** The masks travel as base64 (the test helpers import it from here). */
+export { toBase64 } from '../shared/base64.js';
 
-const CRC_TABLE = (() => {
+// Pure: a bundle without the PNG encoder (the page's) drops the table too.
+const CRC_TABLE = /* @__PURE__ */ (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
@@ -60,10 +63,4 @@ export async function encodeGrayPng(pixels: ArrayLike<number>, width: number, he
     at += p.length;
   }
   return out;
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
 }

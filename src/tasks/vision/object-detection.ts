@@ -3,10 +3,9 @@
  * boxes in whole pixels of the original image, clamped to its bounds. `threshold` (default 0.5, the
  * Endpoint pipeline's) keeps the detections scored at least that.
  */
-import { badRequest } from '../../protocol/errors.js';
 import { readMediaInput } from '../shared/media-input.js';
-import { checkKnownParameters, readParameters } from '../shared/parameters.js';
-import type { EndpointPayload, TaskModule } from '../types.js';
+import { checkKnownParameters, readParameters, readThreshold } from '../shared/parameters.js';
+import type { EndpointPayload, TaskRunner, TaskSpec } from '../types.js';
 import type { MediaBody } from '../../wire/media.js';
 
 export interface ObjectDetectionRequest {
@@ -21,15 +20,20 @@ interface Detection {
 }
 type DetectionPipeline = (image: unknown, options: { threshold: number; percentage: boolean }) => Promise<Detection[]>;
 
-export const objectDetection: TaskModule<ObjectDetectionRequest> = {
+export const objectDetection = {
   id: 'object-detection',
-  pipeline: 'object-detection',
   media: 'image',
+  client: ['objectDetection'],
   parse({ inputs, parameters }: EndpointPayload) {
     const params = readParameters(parameters);
     checkKnownParameters('object-detection', params, ['threshold']);
     return { image: readMediaInput(inputs, 'image'), threshold: readThreshold(params, 'threshold', 0.5) };
   },
+} satisfies TaskSpec<ObjectDetectionRequest>;
+
+export const objectDetectionRunner: TaskRunner<ObjectDetectionRequest> = {
+  spec: objectDetection,
+  pipeline: 'object-detection',
   async run(pipe, request, _setup, ctx) {
     const image = (await ctx!.decodeImage!(request.image.bytes)) as { width: number; height: number };
     const found = await (pipe as unknown as DetectionPipeline)(image, { threshold: request.threshold, percentage: false });
@@ -48,11 +52,3 @@ export const objectDetection: TaskModule<ObjectDetectionRequest> = {
       .sort((a, b) => b.score - a.score);
   },
 };
-
-/** A number in [0, 1]. */
-export function readThreshold(params: Record<string, unknown>, name: string, fallback: number): number {
-  const v = params[name];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw badRequest(`parameters.${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
-  return v;
-}

@@ -7,7 +7,7 @@
 import { badRequest } from '../../protocol/errors.js';
 import { readMediaInput } from '../shared/media-input.js';
 import { checkKnownParameters, readParameters } from '../shared/parameters.js';
-import type { EndpointPayload, TaskModule } from '../types.js';
+import type { EndpointPayload, TaskRunner, TaskSpec } from '../types.js';
 import type { MediaBody } from '../../wire/media.js';
 
 export interface ZeroShotImageRequest {
@@ -18,10 +18,11 @@ export interface ZeroShotImageRequest {
 
 type ZeroShotImagePipeline = (image: unknown, labels: string[], options: { hypothesis_template: string }) => Promise<{ label: string; score: number }[]>;
 
-export const zeroShotImageClassification: TaskModule<ZeroShotImageRequest> = {
+export const zeroShotImageClassification = {
   id: 'zero-shot-image-classification',
-  pipeline: 'zero-shot-image-classification',
   media: 'image',
+  client: ['zeroShotImageClassification'],
+  example: { parameters: { candidate_labels: ['tiger', 'cat', 'car'] } },
   parse({ inputs, parameters }: EndpointPayload) {
     const params = { ...readParameters(parameters) };
     // {image, candidate_labels} in inputs: the labels may travel with the image.
@@ -40,6 +41,11 @@ export const zeroShotImageClassification: TaskModule<ZeroShotImageRequest> = {
     }
     return { image: readMediaInput(inputs, 'image'), labels: labels as string[], template };
   },
+} satisfies TaskSpec<ZeroShotImageRequest>;
+
+export const zeroShotImageClassificationRunner: TaskRunner<ZeroShotImageRequest> = {
+  spec: zeroShotImageClassification,
+  pipeline: 'zero-shot-image-classification',
   async run(pipe, request, _setup, ctx) {
     const image = await ctx!.decodeImage!(request.image.bytes);
     const answer = await (pipe as unknown as ZeroShotImagePipeline)(image, request.labels, { hypothesis_template: request.template });

@@ -1,0 +1,53 @@
+/**
+ * `local-endpoint/node`: the engine in Node (onnxruntime-node on the CPU), in process or behind
+ * the Inference Endpoint HTTP server that `local-endpoint serve` runs.
+ */
+import { resolve } from 'node:path';
+import { Engine } from '../../worker/engine.js';
+import { nodeRuntime } from '../../worker/runtime-node.js';
+import type { EngineOptions } from '../protocol/engine.js';
+
+export { serve, type ServeOptions, type RunningServer } from './serve.js';
+export { Engine } from '../../worker/engine.js';
+export { createLocalFetch, errorResponse, type LocalEndpoint, type LocalFetchOptions, type FetchFn } from '../local-fetch/index.js';
+export { EndpointError } from '../protocol/errors.js';
+export { supportedTasks, getTask } from '../tasks/registry.js';
+export { DIALECT_HEADER, detectDialect } from '../wire/dialect.js';
+export type { Dialect, EndpointPayload } from '../tasks/types.js';
+export type { StreamEvent, StreamStart, StreamToken, FinishReason } from '../protocol/stream.js';
+export type { GenerationOptions, ChatMessage } from '../tasks/generation/generation-parameters.js';
+export type {
+  EngineInterface,
+  EngineRequest,
+  EngineResult,
+  EngineAnswer,
+  EngineFailure,
+  EngineStatus,
+  ProgressEvent,
+  Device,
+  DevicePreference,
+  EngineOptions,
+  StreamListener,
+  LoadRequest,
+  DeviceChoice,
+  PipelineStatus,
+} from '../protocol/engine.js';
+
+export interface NodeEngineOptions extends EngineOptions {
+  /**
+   * Folder that holds model folders by id (`<modelsDir>/<org>/<name>/config.json`, the Hub's file
+   * layout). Same as `localModelPath`, resolved against the working directory.
+   */
+  modelsDir?: string;
+}
+
+/**
+ * The engine in this process, on onnxruntime-node: `infer`, `load`, `status`, `dispose`, as the
+ * page's WorkerEngine has them. Give it to `createLocalFetch` to answer Endpoint URLs in process.
+ * Models come from `modelsDir` only, unless `allowRemoteModels` is set.
+ */
+export function createNodeEngine(options: NodeEngineOptions = {}): Engine {
+  const { modelsDir, ...engineOptions } = options;
+  const localModelPath = modelsDir ? resolve(modelsDir) : engineOptions.localModelPath;
+  return new Engine(nodeRuntime(), { ...engineOptions, ...(localModelPath ? { localModelPath } : {}) });
+}

@@ -1,0 +1,47 @@
+/**
+ * The Vite consumer (create-vite's vanilla-ts template, this file as its src/main.ts): the
+ * package's page API, a text and an image task, answered in the package's own worker. Built by
+ * the template's `tsc && vite build`, so it is also a type check of the shipped .d.ts.
+ */
+import { LocalEndpointClient, WorkerEngine, type EngineStatus, type WorkerEngineOptions } from 'local-endpoint';
+
+/** The options an app can give (type-checked only): its own worker, or the WASM files from elsewhere. */
+export const customised: WorkerEngineOptions = {
+  workerUrl: new URL('/my-worker.js', location.href),
+  wasmPaths: { mjs: '/ort/ort-wasm-simd-threaded.asyncify.mjs', wasm: new URL('/ort/ort-wasm-simd-threaded.asyncify.wasm', location.href) },
+  localModelPath: '/models/',
+};
+
+/** A 32×32 PNG made here, so the app needs no image file. */
+async function pngImage(): Promise<Blob> {
+  const canvas = new OffscreenCanvas(32, 32);
+  const context = canvas.getContext('2d')!;
+  context.fillStyle = '#c8322d';
+  context.fillRect(0, 0, 32, 32);
+  context.fillStyle = '#2d4bc8';
+  context.fillRect(8, 8, 16, 16);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+async function run(): Promise<{ text: unknown; image: unknown; status: EngineStatus }> {
+  const engine = new WorkerEngine();
+  const text = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier', engine });
+  const image = new LocalEndpointClient({ model: 'local-endpoint/tiny-vit-classifier', engine });
+  return {
+    text: await text.textClassification({ inputs: 'I love this library', parameters: { top_k: 3 } }),
+    image: await image.imageClassification({ data: await pngImage(), parameters: { top_k: 5 } }),
+    status: await engine.status(),
+  };
+}
+
+const out = document.querySelector<HTMLElement>('#app')!;
+run().then(
+  (results) => {
+    out.textContent = JSON.stringify(results, null, 2);
+    Object.assign(window, { results });
+  },
+  (error: unknown) => {
+    out.textContent = String(error);
+    Object.assign(window, { results: { error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) } });
+  },
+);

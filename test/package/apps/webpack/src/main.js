@@ -1,0 +1,48 @@
+/**
+ * The webpack 5 consumer: the package's page API, a text and an image task, answered in the
+ * package's own worker with the WASM files webpack emitted; then one request through an engine
+ * with the app's own worker (src/worker.js, which imports `local-endpoint/worker`) and
+ * `wasmPaths` (served by the test's static server at /ort/).
+ */
+import { LocalEndpointClient, WorkerEngine } from 'local-endpoint';
+
+/** A 32×32 PNG made here, so the app needs no image file. */
+async function pngImage() {
+  const canvas = new OffscreenCanvas(32, 32);
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#c8322d';
+  context.fillRect(0, 0, 32, 32);
+  context.fillStyle = '#2d4bc8';
+  context.fillRect(8, 8, 16, 16);
+  return canvas.convertToBlob({ type: 'image/png' });
+}
+
+async function run() {
+  const text = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier' });
+  const image = new LocalEndpointClient({ model: 'local-endpoint/tiny-vit-classifier' });
+  const results = {
+    text: await text.textClassification({ inputs: 'I love this library', parameters: { top_k: 3 } }),
+    image: await image.imageClassification({ data: await pngImage(), parameters: { top_k: 5 } }),
+    status: await text.status(),
+  };
+  const engine = new WorkerEngine({
+    createWorker: () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'my-worker' }),
+    wasmPaths: { mjs: '/ort/ort-wasm-simd-threaded.asyncify.mjs', wasm: new URL('/ort/ort-wasm-simd-threaded.asyncify.wasm', location.href) },
+  });
+  const custom = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier', engine });
+  results.custom = await custom.textClassification({ inputs: 'I love this library', parameters: { top_k: 3 } });
+  engine.terminate();
+  return results;
+}
+
+const out = document.querySelector('#app');
+run().then(
+  (results) => {
+    out.textContent = JSON.stringify(results, null, 2);
+    Object.assign(window, { results });
+  },
+  (error) => {
+    out.textContent = String(error);
+    Object.assign(window, { results: { error: error instanceof Error ? `${error.message}\n${error.stack}` : String(error) } });
+  },
+);

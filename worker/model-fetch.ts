@@ -1,0 +1,326 @@
+/**
+ * Model files behind any static host. Under `vite preview`, or Netlify- and Vercel-style rewrites
+ * for single-page apps, a file that does not exist is answered `200 text/html` with the app's
+ * index.html. transformers.js asks for many optional files (preprocessor_config.json variants,
+ * generation_config.json, quantized ONNX files) and would parse that page as JSON, or hand it to
+ * ONNX Runtime as a model.
+ *
+ * Here, a model file answered with something that is not what the file should be is treated as
+ * missing: transformers.js's `env.fetch` gets a 404 for it (so optional files are skipped and a
+ * required one fails with transformers.js's own "not found" error, which the engine words with
+ * the file and its URL), the engine's own reads (worker/model-files.ts) get null, and the
+ * Cache API store neither keeps such an answer nor serves one an earlier version kept.
+ *
+ * The checks are cheap: the Content-Type first; for a `.json` file its first bytes, and the whole
+ * text when it is small; for an `.onnx` file its first bytes only when the Content-Type says text.
+ * A Response that passes is handed on as it is (its body still streams, so progress is reported);
+ * only a clone of it is read.
+ */
+
+/** Why a 2xx answer for a model file is not that file, or null when it may be. Pure. */
+export function modelFileProblem(path: string, contentType: string | null, body?: ModelFileBody): string | null {
+  const ext = extensionOf(path);
+  const type = mediaTypeOf(contentType);
+  if (HTML_TYPES.has(type) && ext !== 'html' && ext !== 'htm') {
+    return `answered 200 with an HTML page (Content-Type ${type}), as a static host's fallback for a missing file does`;
+  }
+  if (!body) return null;
+  const head = typeof body.bytes === 'string' ? body.bytes.slice(0, SNIFF_BYTES) : latin1(body.bytes.subarray(0, SNIFF_BYTES));
+  const start = head.replace(/^(\uFEFF|\xEF\xBB\xBF)/, '').trimStart();
+  if (ext === 'json') {
+    if (start === '' && !body.complete) return null; // nothing to judge yet
+    if (start.startsWith('<')) return `answered 200 with an HTML or XML page, not JSON (it starts with ${quote(start)})`;
+    if (!start.startsWith('{') && !start.startsWith('[')) return `answered 200 with something that is not JSON (it starts with ${quote(start)})`;
+    if (body.complete) {
+      // As transformers.js decodes it: TextDecoder drops a byte-order mark.
+      const text = typeof body.bytes === 'string' ? body.bytes.replace(/^\uFEFF/, '') : new TextDecoder().decode(body.bytes);
+      try {
+        JSON.parse(text);
+      } catch (err) {
+        return `answered 200 with a body that does not parse (${(err as Error).message})`;
+      }
+    }
+    return null;
+  }
+  if (ONNX.has(ext) && looksLikeText(head)) {
+    return `answered 200 with text, not an ONNX model (it starts with ${quote(start)})`;
+  }
+  return null;
+}
+
+/** Whether a `modelFileProblem` check needs the body: `all` of it, its `head`, or `none`. */
+export function bodyNeeded(path: string, contentType: string | null, contentLength: number | null): 'all' | 'head' | 'none' {
+  const ext = extensionOf(path);
+  const type = mediaTypeOf(contentType);
+  if (HTML_TYPES.has(type) && ext !== 'html' && ext !== 'htm') return 'none'; // already refused
+  if (ext === 'json') return contentLength !== null && contentLength <= JSON_PARSE_LIMIT ? 'all' : 'head';
+  // An ONNX file is sniffed only when its Content-Type does not already say binary.
+  if (ONNX.has(ext) && (type === '' || type.startsWith('text/') || TEXTUAL_TYPES.has(type))) return 'head';
+  return 'none';
+}
+
+export interface ModelFileBody {
+  /** The body, or its first bytes. */
+  bytes: Uint8Array | string;
+  /** Whether `bytes` is the whole body. */
+  complete: boolean;
+}
+
+/** JSON files up to this size are read whole and parsed; larger ones (tokenizer.json) only sniffed. */
+export const JSON_PARSE_LIMIT = 1024 * 1024;
+const SNIFF_BYTES = 64;
+const HTML_TYPES = new Set(['text/html', 'application/xhtml+xml']);
+const TEXTUAL_TYPES = new Set(['application/json', 'application/xml', 'application/javascript']);
+const ONNX = new Set(['onnx', 'ort']);
+
+// -- fetch and cache ----------------------------------------------------------------------------
+
+/** Why model files were treated as missing, by absolute URL: the engine's load error says it. */
+const rejected = new Map<string, string>();
+const MAX_REMEMBERED = 200;
+
+function remember(url: string, reason: string): void {
+  rejected.delete(url);
+  rejected.set(url, reason);
+  if (rejected.size > MAX_REMEMBERED) rejected.delete(rejected.keys().next().value!);
+}
+
+/** Why the model file at `url` (absolute, or relative to this page or worker) was treated as missing, if it was. */
+export function rejectionOf(url: string): string | undefined {
+  return rejected.get(absolute(url));
+}
+
+/**
+ * Checks a Response for a model file: the same Response when it passes (or is not a 2xx answer),
+ * else a 404 in its place. Reads only a clone, and only as much as `bodyNeeded` says.
+ */
+export async function checkModelResponse(url: string, response: Response, options: { partial?: boolean; headersOnly?: boolean } = {}): Promise<Response> {
+  if (response.status < 200 || response.status > 299) return response;
+  const problem = options.headersOnly
+    ? modelFileProblem(pathOf(url), response.headers.get('content-type'))
+    : await responseProblem(url, response, options.partial ?? response.status === 206);
+  if (!problem) return response;
+  remember(absolute(url), problem);
+  void response.body?.cancel().catch(() => undefined);
+  return new Response(`Not found: ${url} ${problem}.`, { status: 404, statusText: 'Not Found', headers: { 'content-type': 'text/plain' } });
+}
+
+async function responseProblem(url: string, response: Response, partial: boolean): Promise<string | null> {
+  const path = pathOf(url);
+  const contentType = response.headers.get('content-type');
+  // A compressed body's length says little about the text's: judged as of unknown size.
+  const encoded = (response.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
+  const length = encoded ? null : response.headers.get('content-length');
+  // A Range answer holds a piece of the file: too little to parse.
+  let needed = bodyNeeded(path, contentType, length === null ? null : Number(length));
+  if (partial && needed === 'all') needed = 'head';
+  if (needed === 'none' || !response.body) return modelFileProblem(path, contentType);
+  if (response.bodyUsed) return modelFileProblem(path, contentType);
+  const copy = response.clone();
+  if (needed === 'all') {
+    const bytes = new Uint8Array(await copy.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    return modelFileProblem(path, contentType, { bytes, complete: true });
+  }
+  const head = await readHead(copy.body!);
+  return modelFileProblem(path, contentType, head);
+}
+
+/** Reads the first bytes of a stream (at least one that is not whitespace, when there is one) and lets go of it. */
+async function readHead(stream: ReadableStream<Uint8Array>): Promise<ModelFileBody> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let complete = false;
+  try {
+    while (size < SNIFF_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) {
+        complete = true;
+        break;
+      }
+      const kept = value.subarray(0, SNIFF_BYTES - size); // a chunk may be megabytes: keep the start
+      chunks.push(kept);
+      size += kept.length;
+      if (latin1(kept).trim() !== '') break;
+    }
+  } catch {
+    // A failed read is the original body's problem too: transformers.js reports it.
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) bytes.set(chunk, (at += chunk.length) - chunk.length);
+  return { bytes, complete };
+}
+
+/**
+ * The engine's own reads of model files (worker/model-files.ts): the text when it is that file, or
+ * null (and the reason remembered) when it is not, whatever its size.
+ */
+export function checkModelText(url: string, contentType: string | null, text: string): string | null {
+  const problem = modelFileProblem(pathOf(url), contentType, { bytes: text, complete: true });
+  if (!problem) return text;
+  remember(absolute(url), problem);
+  return null;
+}
+
+type Fetch = typeof fetch;
+const CHECKED = Symbol.for('local-endpoint.model-fetch');
+
+/**
+ * A fetch whose answers for model files (URLs `isModelFile` accepts) pass `checkModelResponse`.
+ * Other requests (onnxruntime-web's WASM files) go through untouched.
+ */
+export function checkedFetch(base: Fetch, isModelFile: (url: string) => boolean): Fetch {
+  const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const response = await base(input, init);
+    const url = urlOf(input);
+    if (!isModelFile(url)) return response;
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    if (method === 'HEAD') return checkModelResponse(url, response, { headersOnly: true });
+    const range = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has('range');
+    return checkModelResponse(url, response, { partial: range || response.status === 206 });
+  }) as Fetch & { [CHECKED]?: Fetch };
+  wrapped[CHECKED] = base;
+  return wrapped;
+}
+
+/** What of transformers.js's `env` this module uses. */
+export interface ModelFetchEnv {
+  // transformers.js types it `(input: string | URL, init?: any) => Promise<any>`.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  fetch: (input: string | URL, init?: any) => Promise<any>;
+  localModelPath: string;
+  remoteHost: string;
+  useBrowserCache?: boolean;
+  useCustomCache?: boolean;
+  customCache?: unknown;
+  cacheKey?: string;
+}
+
+/**
+ * Installs the checks into transformers.js (idempotent: call it from every `configure`): its
+ * `env.fetch` for model files under `localModelPath` or `remoteHost`, and, where the Cache API is
+ * used (`cache: true`, the browser), its store, through `env.customCache`.
+ */
+export function installModelFetch(env: ModelFetchEnv, { cache = false }: { cache?: boolean } = {}): void {
+  const isModelFile = (url: string) => isUnder(url, env.localModelPath) || isUnder(url, env.remoteHost);
+  const current = env.fetch as unknown as Fetch & { [CHECKED]?: Fetch };
+  env.fetch = checkedFetch(current[CHECKED] ?? current, isModelFile);
+  if (cache && typeof caches !== 'undefined' && !isCheckedCache(env.customCache)) {
+    if (env.useCustomCache && env.customCache) return; // someone else's cache: leave it
+    env.customCache = checkedCache(() => (env.useBrowserCache === false ? undefined : caches.open(env.cacheKey ?? 'transformers-cache')), isModelFile);
+    env.useCustomCache = true;
+  }
+}
+
+/** The parts of the Cache API transformers.js's custom cache uses. */
+export interface ModelCache {
+  match(key: string): Promise<Response | undefined>;
+  put(key: string, response: Response): Promise<void>;
+  delete(key: string): Promise<boolean>;
+}
+
+/**
+ * The browser's Cache API store, as transformers.js uses it, with the checks: an entry for a model
+ * file that is not that file (an HTML page an earlier version kept) is deleted and reported as not
+ * there, so it is fetched again; such an answer is never stored.
+ */
+export function checkedCache(open: () => Promise<Cache> | undefined, isModelFile: (url: string) => boolean): ModelCache {
+  const store = async () => {
+    try {
+      return await open();
+    } catch {
+      return undefined; // e.g. a private window that refuses the store: no cache, as transformers.js does
+    }
+  };
+  const cache: ModelCache & { [CHECKED]: true } = {
+    [CHECKED]: true,
+    async match(key) {
+      const found = await (await store())?.match(key);
+      if (!found || !isModelFile(absolute(key))) return found;
+      const checked = await checkModelResponse(key, found, { partial: false });
+      if (checked === found) return found;
+      await (await store())?.delete(key);
+      return undefined;
+    },
+    async put(key, response) {
+      const target = await store();
+      if (!target || !/^https?:/.test(absolute(key))) return; // the Cache API keeps only http(s) URLs
+      // The body was checked when it was fetched (checkedFetch): the headers suffice here.
+      if (isModelFile(absolute(key)) && modelFileProblem(pathOf(key), response.headers.get('content-type'))) return;
+      await target.put(key, response);
+    },
+    async delete(key) {
+      return (await (await store())?.delete(key)) ?? false;
+    },
+  };
+  return cache;
+}
+
+function isCheckedCache(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && CHECKED in value;
+}
+
+// -- helpers ------------------------------------------------------------------------------------
+
+function urlOf(input: RequestInfo | URL): string {
+  return absolute(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+}
+
+/** Resolved against this page or worker; left as it is where there is no location (Node: a file path). */
+export function absolute(url: string): string {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    return new URL(url, base).href;
+  } catch {
+    return url;
+  }
+}
+
+function isUnder(url: string, prefix: string | undefined): boolean {
+  if (!prefix) return false;
+  const base = absolute(prefix.endsWith('/') ? prefix : `${prefix}/`);
+  return /^[a-z][a-z0-9+.-]*:/i.test(base) && url.startsWith(base);
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url, 'http://x/').pathname;
+  } catch {
+    return url.split(/[?#]/)[0]!;
+  }
+}
+
+function extensionOf(path: string): string {
+  const name = decodeURIComponentSafe(path.split(/[?#]/)[0]!.split('/').pop() ?? '');
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? '' : name.slice(dot + 1).toLowerCase();
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function mediaTypeOf(contentType: string | null): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function latin1(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
+}
+
+/** Printable ASCII and whitespace only: text, which an ONNX protobuf (it starts 0x08) never is. */
+function looksLikeText(head: string): boolean {
+  return head.length > 0 && /^[\t\n\r\x20-\x7e]+$/.test(head);
+}
+
+function quote(text: string): string {
+  const cut = text.slice(0, 20);
+  return JSON.stringify(cut + (text.length > 20 ? '…' : ''));
+}
