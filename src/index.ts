@@ -1,28 +1,11 @@
+/** `local-endpoint`: the page API. */
 export { LocalEndpointClient, defaultEngine, type LocalEndpointClientOptions, type CallOptions } from './client/client.js';
 export { createLocalFetch, type LocalEndpoint, type LocalFetchOptions, type FetchFn } from './local-fetch/index.js';
 export { WorkerEngine, type WorkerEngineOptions } from './host/worker-engine.js';
 export { policyFetch, type Mode, type RouteInfo } from './client/policy.js';
 export { remoteFetch } from './client/remote.js';
-export type { EngineInterface } from './protocol/engine.js';
-export { EndpointError } from './protocol/errors.js';
 export { supportedTasks, getTask } from './tasks/registry.js';
-export type { Dialect, EndpointPayload, TaskSpec, TaskRunner, TaskExample, ClientMethod, RunContext, StreamShape } from './tasks/types.js';
-export type { StreamEvent, StreamStart, StreamToken, FinishReason, StreamPortMessage } from './protocol/stream.js';
+export type { TaskSpec, TaskRunner, TaskExample, ClientMethod, RunContext, StreamShape } from './tasks/types.js';
 export type { GenerationOptions, ChatMessage } from './tasks/generation/generation-parameters.js';
 export { DIALECT_HEADER, detectDialect } from './wire/dialect.js';
-export type {
-  EngineRequest,
-  EngineResult,
-  EngineAnswer,
-  EngineFailure,
-  EngineStatus,
-  ProgressEvent,
-  Device,
-  DevicePreference,
-  EngineOptions,
-  StreamListener,
-  LoadRequest,
-  WorkerApi,
-  DeviceChoice,
-  PipelineStatus,
-} from './protocol/engine.js';
+export * from './protocol/index.js';

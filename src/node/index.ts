@@ -10,28 +10,10 @@ import type { EngineOptions } from '../protocol/engine.js';
 export { serve, type ServeOptions, type RunningServer } from './serve.js';
 export { Engine } from '../../worker/engine.js';
 export { createLocalFetch, errorResponse, type LocalEndpoint, type LocalFetchOptions, type FetchFn } from '../local-fetch/index.js';
-export { EndpointError } from '../protocol/errors.js';
 export { supportedTasks, getTask } from '../tasks/registry.js';
 export { DIALECT_HEADER, detectDialect } from '../wire/dialect.js';
-export type { Dialect, EndpointPayload } from '../tasks/types.js';
-export type { StreamEvent, StreamStart, StreamToken, FinishReason } from '../protocol/stream.js';
 export type { GenerationOptions, ChatMessage } from '../tasks/generation/generation-parameters.js';
-export type {
-  EngineInterface,
-  EngineRequest,
-  EngineResult,
-  EngineAnswer,
-  EngineFailure,
-  EngineStatus,
-  ProgressEvent,
-  Device,
-  DevicePreference,
-  EngineOptions,
-  StreamListener,
-  LoadRequest,
-  DeviceChoice,
-  PipelineStatus,
-} from '../protocol/engine.js';
+export * from '../protocol/index.js';
 
 export interface NodeEngineOptions extends EngineOptions {
   /**
