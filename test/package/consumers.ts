@@ -23,6 +23,13 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright';
 import { FIXTURE_SPECS, writeFixtures } from '../../fixtures/generate.js';
 
+/** Error texts found only in task runners (the generation loop, embeddings), never in a spec. */
+const RUNNER_ONLY_TEXT = [
+  'so it cannot take chat messages. Send a text prompt instead.',
+  'The prompt is empty once tokenized.',
+  "over the model's maximum of",
+];
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const APPS = join(ROOT, 'test/package/apps');
 const TEXT_MODEL = 'local-endpoint/tiny-bert-classifier';
@@ -250,6 +257,9 @@ async function measureBundles(viteApp: string, webpackApp: string): Promise<void
     let workerCode = workerFile ? await readFile(join(dist, workerFile.path)) : Buffer.alloc(0);
     const shared = workerCode.toString().match(/\.O\(void 0,\[([\d,]+)\]/)?.[1]?.split(',').map((id) => `${id}.js`) ?? [];
     for (const chunk of shared) workerCode = Buffer.concat([workerCode, await readFile(join(dist, chunk))]);
+    // The page bundle drops the task runners (the registry's runners() is engine-only); the worker has them.
+    const runnerOnly = RUNNER_ONLY_TEXT.filter((text) => entryCode.includes(text) || !workerCode.includes(text));
+    check(`${name}: the page bundle has no task runner code, the worker has it`, runnerOnly.length === 0, `misplaced: ${runnerOnly.join(' | ')}`);
     const total = files.reduce((a, f) => a + f.size, 0);
     const modelBytes = models.reduce((a, f) => a + f.size, 0);
     figures[`${name}: page bundle (${entry})`] = `${kb(entryCode.length)}, ${kb(gzipSync(entryCode).length)} gzipped`;
