@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { decodeAudio } from '../../worker/media/decode.js';
-import { toBase64 } from '../media/masks.js';
+import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { decodeAudio } from '../../../worker/media/decode.js';
+import { toBase64 } from '../../media/masks.js';
 
 const remote = inject('remote');
 const URLS = {

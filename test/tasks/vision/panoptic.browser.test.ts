@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { decodeMask, toBase64 } from '../media/masks.js';
+import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { decodeMask, toBase64 } from '../../media/masks.js';
 
 const remote = inject('remote');
 const MASKFORMER = 'local-endpoint/tiny-maskformer';

@@ -1,8 +1,8 @@
 /** Token offsets against real tokenizers of both families (WordPiece and byte-level BPE). */
 import { describe, expect, it } from 'vitest';
 import { AutoTokenizer, env } from '@huggingface/transformers';
-import { offsetScheme, tokenSpans, isSubword } from '../../src/tasks/shared/token-offsets.js';
-import { NER, ROBERTA_NER, TRICKY_TEXTS } from '../helpers.js';
+import { offsetScheme, tokenSpans, isSubword } from '../../../src/tasks/shared/token-offsets.js';
+import { NER, ROBERTA_NER, TRICKY_TEXTS } from '../../helpers.js';
 
 env.localModelPath = '.fixtures/models/';
 env.allowRemoteModels = false;

@@ -1,10 +1,10 @@
 /** zero-shot-classification, fill-mask, ranking and multi-label text-classification on the engine in Node. */
 import { describe, expect, it } from 'vitest';
-import { Engine, type EngineRequest } from '../../worker/engine.js';
-import { nodeRuntime } from '../../worker/runtime-node.js';
+import { Engine, type EngineRequest } from '../../../worker/engine.js';
+import { nodeRuntime } from '../../../worker/runtime-node.js';
 import {
   CLASSIFIER, CROSS_ENCODER, MASK_TEXT, MLM, MULTILABEL, NLI, RANK_QUERY, RANK_TEXTS, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT,
-} from '../helpers.js';
+} from '../../helpers.js';
 
 const engine = new Engine(nodeRuntime(), { localModelPath: '.fixtures/models' });
 async function answer<T>(request: EngineRequest): Promise<T> {

@@ -1,9 +1,9 @@
 /** Parsing of generative requests: pure, so every rule is checked here without a model. */
 import { describe, expect, it } from 'vitest';
-import { expectBadRequest as rejects } from '../helpers.js';
-import { flattenGenerationParameters, readGenerationOptions, readMessages } from '../../src/tasks/generation/generation-parameters.js';
-import { chatCompletions, completions } from '../../src/tasks/generation/openai.js';
-import { getTask } from '../../src/tasks/registry.js';
+import { expectBadRequest as rejects } from '../../helpers.js';
+import { flattenGenerationParameters, readGenerationOptions, readMessages } from '../../../src/tasks/generation/generation-parameters.js';
+import { chatCompletions, completions } from '../../../src/tasks/generation/openai.js';
+import { getTask } from '../../../src/tasks/registry.js';
 
 describe('generation parameters', () => {
   it('flattens generation_parameters and generate_kwargs, as the Endpoint server does', () => {
@@ -113,7 +113,7 @@ describe('generative tasks and routes', () => {
 
 describe('top_p', () => {
   it('keeps the smallest set of most likely tokens whose probability reaches top_p', async () => {
-    const { topPProcessor } = await import('../../src/tasks/generation/generate-core.js');
+    const { topPProcessor } = await import('../../../src/tasks/generation/generate-core.js');
     const run = (p: number, k = 50) => {
       const logits = { dims: [2, 5], data: new Float32Array([3, 2, 1, 0, -1, -1, 0, 1, 2, 3]) };
       topPProcessor(p, k)(null, logits);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyScoreFunction, defaultScoreFunction, rankLabels, sigmoid, softmax } from '../../src/tasks/shared/scores.js';
+import { applyScoreFunction, defaultScoreFunction, rankLabels, sigmoid, softmax } from '../../../src/tasks/shared/scores.js';
 
 describe('scores', () => {
   it('softmax sums to 1 and keeps order; sigmoid maps each logit alone', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { textClassification } from '../../src/tasks/nlp/text-classification.js';
-import { getTask, supportedTasks } from '../../src/tasks/registry.js';
-import { shapeLabels } from '../../src/tasks/nlp/text-classification.js';
+import { textClassification } from '../../../src/tasks/nlp/text-classification.js';
+import { getTask, supportedTasks } from '../../../src/tasks/registry.js';
+import { shapeLabels } from '../../../src/tasks/nlp/text-classification.js';
 
 describe('text-classification parse', () => {
   it('accepts a string or a list, and top_k (null meaning all labels)', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { sentenceSimilarity } from '../../src/tasks/nlp/sentence-similarity.js';
-import { sentenceEmbeddings } from '../../src/tasks/nlp/sentence-embeddings.js';
-import { Engine } from '../../worker/engine.js';
-import { nodeRuntime } from '../../worker/runtime-node.js';
-import { EMBED_TEXT, ENCODER, maxAbsDiff, norm } from '../helpers.js';
+import { sentenceSimilarity } from '../../../src/tasks/nlp/sentence-similarity.js';
+import { sentenceEmbeddings } from '../../../src/tasks/nlp/sentence-embeddings.js';
+import { Engine } from '../../../worker/engine.js';
+import { nodeRuntime } from '../../../worker/runtime-node.js';
+import { EMBED_TEXT, ENCODER, maxAbsDiff, norm } from '../../helpers.js';
 
 /** sentence-similarity's payload in the Endpoint server's own test suite. */
 const SIMILARITY = { source_sentence: 'Lets create an embedding', sentences: ['Lets create an embedding'] };

@@ -1,8 +1,8 @@
 /** Payload checks of zero-shot-classification, fill-mask and ranking. Pure. */
 import { describe, expect, it } from 'vitest';
-import { readCandidateLabels, zeroShotClassification } from '../../src/tasks/nlp/zero-shot-classification.js';
-import { fillMask } from '../../src/tasks/nlp/fill-mask.js';
-import { ranking } from '../../src/tasks/nlp/ranking.js';
+import { readCandidateLabels, zeroShotClassification } from '../../../src/tasks/nlp/zero-shot-classification.js';
+import { fillMask } from '../../../src/tasks/nlp/fill-mask.js';
+import { ranking } from '../../../src/tasks/nlp/ranking.js';
 
 describe('zero-shot-classification parse', () => {
   it('takes candidate_labels as a list or a comma-separated string, and candidateLabels too', () => {

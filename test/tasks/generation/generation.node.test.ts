@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AutoTokenizer, env, pipeline } from '@huggingface/transformers';
-import { Engine } from '../../worker/engine.js';
-import { nodeRuntime } from '../../worker/runtime-node.js';
-import { generationSetup, runGeneration, type StreamEvent } from '../../src/tasks/generation/generate-core.js';
-import type { PipelineFn } from '../../src/tasks/types.js';
-import { BART, CHAT_MESSAGES, GPT2, LLAMA, QWEN_CHAT } from '../helpers.js';
+import { Engine } from '../../../worker/engine.js';
+import { nodeRuntime } from '../../../worker/runtime-node.js';
+import { generationSetup, runGeneration, type StreamEvent } from '../../../src/tasks/generation/generate-core.js';
+import type { PipelineFn } from '../../../src/tasks/types.js';
+import { BART, CHAT_MESSAGES, GPT2, LLAMA, QWEN_CHAT } from '../../helpers.js';
 
 const MODELS = '.fixtures/models';
 const engine = new Engine(nodeRuntime(), { localModelPath: MODELS });

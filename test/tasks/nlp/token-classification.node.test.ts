@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate, tokenClassification, type PreEntity } from '../../src/tasks/nlp/token-classification.js';
-import { Engine, type EngineRequest } from '../../worker/engine.js';
-import { nodeRuntime } from '../../worker/runtime-node.js';
-import { NER, ROBERTA_NER, TRICKY_TEXTS } from '../helpers.js';
+import { aggregate, tokenClassification, type PreEntity } from '../../../src/tasks/nlp/token-classification.js';
+import { Engine, type EngineRequest } from '../../../worker/engine.js';
+import { nodeRuntime } from '../../../worker/runtime-node.js';
+import { NER, ROBERTA_NER, TRICKY_TEXTS } from '../../helpers.js';
 
 const LABELS = { 0: 'O', 1: 'B-PER', 2: 'I-PER', 3: 'B-LOC', 4: 'I-LOC' };
 // "Wolfgang lives in Berlinnnnn": scores over [O, B-PER, I-PER, B-LOC, I-LOC] per token.

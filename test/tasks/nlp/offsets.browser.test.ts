@@ -5,8 +5,8 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { NER, QA, ROBERTA_NER, ROBERTA_QA, TRICKY_TEXTS, postJson as post } from '../helpers.js';
+import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { NER, QA, ROBERTA_NER, ROBERTA_QA, TRICKY_TEXTS, postJson as post } from '../../helpers.js';
 
 const remote = inject('remote');
 const QA_INPUTS = {

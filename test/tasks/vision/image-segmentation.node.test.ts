@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { env, pipeline, RawImage } from '@huggingface/transformers';
-import { maskFormerInstances } from '../../src/tasks/vision/mask-instances.js';
-import { segmentWith, supportedSubtasks } from '../../src/tasks/vision/image-segmentation.js';
-import { Engine } from '../../worker/engine.js';
-import { nodeRuntime } from '../../worker/runtime-node.js';
-import { SHARED_MEDIA } from '../../fixtures/media-location.js';
+import { maskFormerInstances } from '../../../src/tasks/vision/mask-instances.js';
+import { segmentWith, supportedSubtasks } from '../../../src/tasks/vision/image-segmentation.js';
+import { Engine } from '../../../worker/engine.js';
+import { nodeRuntime } from '../../../worker/runtime-node.js';
+import { SHARED_MEDIA } from '../../../fixtures/media-location.js';
 
 const MASKFORMER = 'local-endpoint/tiny-maskformer';
 const SEGFORMER = 'local-endpoint/tiny-segformer';

@@ -7,8 +7,8 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { InferenceClient } from '@huggingface/inference';
-import { LocalEndpointClient, WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { CHAT_MESSAGES, GPT2, LLAMA, QWEN_CHAT, postJson as post } from '../helpers.js';
+import { LocalEndpointClient, WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { CHAT_MESSAGES, GPT2, LLAMA, QWEN_CHAT, postJson as post } from '../../helpers.js';
 
 const remote = inject('remote');
 const URLS = {

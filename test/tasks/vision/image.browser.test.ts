@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { encodeBmp, encodeGif } from '../media/encoders.js';
-import { decodeMask, toBase64 } from '../media/masks.js';
+import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { encodeBmp, encodeGif } from '../../media/encoders.js';
+import { decodeMask, toBase64 } from '../../media/masks.js';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
-import { pngChunk } from '../../src/tasks/vision/mask-png.js';
+import { pngChunk } from '../../../src/tasks/vision/mask-png.js';
 
 const remote = inject('remote');
 const VIT = 'local-endpoint/tiny-vit-classifier';
@@ -107,7 +107,7 @@ describe('image-classification', () => {
   });
 
   it('moves the body to the worker in the transfer list, not as a copy', async () => {
-    const { readMediaBody } = await import('../../src/wire/media.js');
+    const { readMediaBody } = await import('../../../src/wire/media.js');
     const body = readMediaBody(formats.png!.bytes.slice(), 'image/png', 'image');
     const result = await engine.infer({ task: 'image-classification', model: VIT, device: 'wasm', inputs: body });
     expect(result.ok).toBe(true);

@@ -4,8 +4,8 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { CROSS_ENCODER, MASK_TEXT, MLM, NLI, RANK_QUERY, RANK_TEXTS, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT, postJson as post } from '../helpers.js';
+import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { CROSS_ENCODER, MASK_TEXT, MLM, NLI, RANK_QUERY, RANK_TEXTS, ZERO_SHOT_LABELS, ZERO_SHOT_TEXT, postJson as post } from '../../helpers.js';
 
 const remote = inject('remote');
 const URLS = {

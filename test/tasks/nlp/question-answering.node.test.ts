@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { questionAnswering } from '../../src/tasks/nlp/question-answering.js';
-import { Engine, type EngineRequest } from '../../worker/engine.js';
-import { nodeRuntime } from '../../worker/runtime-node.js';
-import { QA, ROBERTA_QA } from '../helpers.js';
+import { questionAnswering } from '../../../src/tasks/nlp/question-answering.js';
+import { Engine, type EngineRequest } from '../../../worker/engine.js';
+import { nodeRuntime } from '../../../worker/runtime-node.js';
+import { QA, ROBERTA_QA } from '../../helpers.js';
 
 /** question-answering's payload in the Endpoint server's own test suite. */
 export const QA_INPUTS = {

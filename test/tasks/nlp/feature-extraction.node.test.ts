@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { featureExtraction } from '../../src/tasks/nlp/feature-extraction.js';
-import { readSentenceTransformersDefaults } from '../../src/tasks/nlp/embeddings-core.js';
-import type { ModelContext } from '../../src/tasks/types.js';
+import { featureExtraction } from '../../../src/tasks/nlp/feature-extraction.js';
+import { readSentenceTransformersDefaults } from '../../../src/tasks/nlp/embeddings-core.js';
+import type { ModelContext } from '../../../src/tasks/types.js';
 
 /** A model repo as plain data: file path → JSON. */
 const repo = (files: Record<string, unknown>): ModelContext => ({

@@ -1,8 +1,8 @@
 /** sentence-embeddings and sentence-similarity in the worker, against the Node-served Endpoints. */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { EMBED_TEXT, ENCODER, maxAbsDiff } from '../helpers.js';
+import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { EMBED_TEXT, ENCODER, maxAbsDiff } from '../../helpers.js';
 
 const remote = inject('remote');
 const SIM_URL = 'https://similarity.example.endpoints.huggingface.cloud';

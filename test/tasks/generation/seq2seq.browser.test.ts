@@ -5,8 +5,8 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
-import { WorkerEngine, createLocalFetch } from '../../src/index.js';
-import { BART, M2M100, MARIAN, T5, postJson as post } from '../helpers.js';
+import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
+import { BART, M2M100, MARIAN, T5, postJson as post } from '../../helpers.js';
 
 const remote = inject('remote');
 const URLS = {
