@@ -31,8 +31,18 @@ export const SPA_MODELS_PATH = '/spa-models';
 export const SPA_INDEX_HTML = '<!doctype html>\n<html lang="en">\n  <head><meta charset="UTF-8" /><title>App</title><script type="module" src="/assets/index.js"></script></head>\n  <body><div id="app"></div></body>\n</html>\n';
 
 /**
- * Serves the model folders under `dir` at `/models/`, read-only, with no directory listing, and
- * at `/spa-models/` with the fallback of a single-page app's static host (SPA_MODELS_PATH).
+ * The same folder as a host that fails for some files, for tests of what a failed fetch gives:
+ * `/flaky-models/<action>=<file>/<model>/<path>` serves `<model>/<path>` as `/models/` does,
+ * except when the path is `<file>` or ends with `/<file>` (`<file>` URL-encoded when it holds a
+ * `/`, as `1_Pooling%2Fconfig.json`). Then `drop` closes the connection without an answer (the
+ * browser's fetch rejects, as when the server is gone), and a status such as `500` answers it.
+ */
+export const FLAKY_MODELS_PATH = '/flaky-models';
+
+/**
+ * Serves the model folders under `dir` at `/models/`, read-only, with no directory listing, at
+ * `/spa-models/` with the fallback of a single-page app's static host (SPA_MODELS_PATH), and at
+ * `/flaky-models/` with chosen files failing (FLAKY_MODELS_PATH).
  */
 export function modelsPlugin(dir: string): Plugin {
   const root = resolve(dir);
@@ -41,7 +51,37 @@ export function modelsPlugin(dir: string): Plugin {
     configureServer(server) {
       server.middlewares.use('/models', serveFiles(root, false));
       server.middlewares.use(SPA_MODELS_PATH, serveFiles(root, true));
+      server.middlewares.use(FLAKY_MODELS_PATH, serveFlaky(serveFiles(root, false)));
     },
+  };
+}
+
+function serveFlaky(serve: Connect.NextHandleFunction): Connect.NextHandleFunction {
+  return (req, res, next) => {
+    const [path = '/', query] = (req.url ?? '/').split(/\?(.*)/s);
+    const match = /^\/(drop|\d{3})=([^/]+)(\/.*)$/.exec(path);
+    if (!match) {
+      res.statusCode = 400;
+      res.setHeader('content-type', 'text/plain');
+      res.end(`Expected ${FLAKY_MODELS_PATH}/<drop|status>=<file>/<model>/<path>`);
+      return;
+    }
+    const [, action, encoded, rest] = match as unknown as [string, string, string, string];
+    const file = decodeURIComponent(encoded);
+    const requested = decodeURIComponent(rest);
+    if (requested === `/${file}` || requested.endsWith(`/${file}`)) {
+      if (action === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      res.statusCode = Number(action);
+      res.setHeader('content-type', 'text/plain');
+      res.setHeader('cross-origin-resource-policy', 'same-origin');
+      res.end(`Failing on purpose: ${action} for ${requested}`);
+      return;
+    }
+    req.url = query === undefined ? rest : `${rest}?${query}`;
+    serve(req, res, next);
   };
 }
 

@@ -5,10 +5,11 @@
  *
  * It runs in a browser Web Worker (behind comlink) and in-process in Node.
  */
-import { RawImage, pipeline as loadPipeline, random } from '@huggingface/transformers';
+import { RawImage, env, pipeline as loadPipeline, random } from '@huggingface/transformers';
 import { decodeAudio, decodeImage } from './media/decode.js';
 import { installPilResize } from './media/image-resize.js';
-import { absolute, rejectionOf } from './model-fetch.js';
+import { absolute, describeHostFailure, hostFailureMark, hostFailuresSince, rejectionOf } from './model-fetch.js';
+import { localModelUrl, remoteModelUrl } from './model-files.js';
 import { EndpointError, badRequest, describeType, toErrorValue } from '../src/protocol/errors.js';
 import { getRunner, supportedTasks } from '../src/tasks/registry.js';
 import type { PipelineFn, RunContext, TaskRunner } from '../src/tasks/types.js';
@@ -260,8 +261,9 @@ export class Engine implements EngineInterface, WorkerApi {
       return { key: key(device), loaded: await this.loadOnce(task, key(device), onProgress), fallback: reason };
     } catch (err) {
       const next = (request.device ?? 'auto') === 'auto' ? this.runtime.fallbackFrom(device) : null;
-      // A missing model (400) is missing on every device; anything else may be the device's fault.
-      if (!next || (err instanceof EndpointError && err.status < 500)) throw err;
+      // A missing model (400) is missing on every device, and an unreachable model host (502) is
+      // unreachable from every device; anything else may be the device's fault.
+      if (!next || (err instanceof EndpointError && (err.status < 500 || err.status === 502))) throw err;
       const why = `${device} failed for ${model}: ${(err as Error).message}`;
       this.webgpuFailures.set(model, why);
       // A failed session creation has poisoned this worker: the fallback must run in a new one.
@@ -287,7 +289,7 @@ export class Engine implements EngineInterface, WorkerApi {
     }
     if (preference === 'webgpu') {
       const probe = await this.runtime.probe();
-      if (probe.device !== 'webgpu') throw badRequest(`device "webgpu" was asked for, but ${probe.reason}.`);
+      if (probe.device !== 'webgpu' && !probe.fallbackAdapter) throw badRequest(`device "webgpu" was asked for, but ${probe.reason}.`);
     }
     return { device: preference };
   }
@@ -303,6 +305,7 @@ export class Engine implements EngineInterface, WorkerApi {
   private async loadPipeline(task: TaskRunner, key: PipelineKey, report: ProgressListener): Promise<Loaded> {
     if (this.poisoned) throw new PoisonedWorker();
     let pipe: PipelineFn;
+    const mark = hostFailureMark();
     try {
       pipe = (await loadPipeline(task.pipeline as never, key.model, {
         device: key.device as never,
@@ -311,7 +314,14 @@ export class Engine implements EngineInterface, WorkerApi {
           report({ ...(info as object), task: key.task, model: key.model } as ProgressEvent),
       })) as unknown as PipelineFn;
     } catch (err) {
-      throw loadError(key.model, err);
+      throw loadError(key.model, err, mark);
+    }
+    // transformers.js skips an optional file it could not fetch as if it were missing: a load
+    // during which any file of this model failed to arrive is not the model, and fails.
+    const failed = hostError(key.model, mark);
+    if (failed) {
+      await pipe.dispose?.();
+      throw failed;
     }
     let setup: unknown;
     try {
@@ -442,16 +452,38 @@ class PoisonedWorker extends Error {
 }
 
 /**
- * A model that cannot be found is the caller's mistake (400); a model that breaks is a 500. A
- * missing file is named, with its URL, and with what the server answered when it answered
- * something that is not that file (an HTML page from a static host's fallback: model-fetch.ts).
+ * A model that cannot be found is the caller's mistake (400); a model that breaks is a 500; a
+ * model whose files could not be fetched (the host unreachable, or answering an error other than
+ * 404) is a 502 naming the file and its URL, whatever transformers.js made of it (it reports a
+ * local file it could not fetch as not found). A missing file is named, with its URL, and with
+ * what the server answered when it answered something that is not that file (an HTML page from a
+ * static host's fallback: model-fetch.ts).
  */
-function loadError(model: string, err: unknown): EndpointError {
+function loadError(model: string, err: unknown, mark: number): EndpointError {
   const message = (err as Error)?.message ?? String(err);
+  const failed = hostError(model, mark, /"([^"]+)"/.exec(message)?.[1]);
+  if (failed) return failed;
   const notFound =
     (err as Error)?.name === 'ModelFileNotFoundError' || /could not locate file|not found|404/i.test(message);
-  if (notFound) return badRequest(`Model ${JSON.stringify(model)} could not be found: ${missingFile(model, message) ?? message}`);
-  return new EndpointError(500, `Model ${JSON.stringify(model)} failed to load: ${message}`);
+  if (notFound) return badRequest(withoutLocalFolder(`Model ${JSON.stringify(model)} could not be found: ${missingFile(model, message) ?? message}`));
+  return new EndpointError(500, withoutLocalFolder(`Model ${JSON.stringify(model)} failed to load: ${message}`));
+}
+
+/**
+ * In Node, the model folder is a path on the server's disk: an error names a file relative to it
+ * (`local-endpoint/x/config.json`), never by its absolute path.
+ */
+function withoutLocalFolder(text: string): string {
+  const folder = localFolder();
+  return folder ? text.replaceAll(folder, '') : text;
+}
+
+/** The local model folder with a trailing `/` when it is a filesystem path (Node), else undefined. */
+function localFolder(): string | undefined {
+  if ((globalThis as { location?: unknown }).location !== undefined) return undefined; // a URL path in a browser
+  const path = env.localModelPath;
+  if (!path || path === '/' || /^[a-z][a-z0-9+.-]*:/i.test(path)) return undefined;
+  return path.endsWith('/') ? path : `${path}/`;
 }
 
 /**
@@ -465,7 +497,34 @@ function missingFile(model: string, message: string): string | undefined {
   if (!where || at < 0) return undefined;
   const file = where.slice(at + model.length + 1).replace(/^resolve\/[^/]+\//, '');
   const why = rejectionOf(where);
-  return `${file} is missing at ${absolute(where)}${why ? `: the server ${why}` : ''}. transformers.js said: ${message}`;
+  const folder = localFolder();
+  const shown = folder && where.startsWith(folder) ? `${where.slice(folder.length)} in the local model folder` : absolute(where);
+  return `${file} is missing at ${shown}${why ? `: the server ${why}` : ''}. transformers.js said: ${message}`;
+}
+
+/**
+ * The 502 for a load of `model` during which (since `mark`) one of its files failed to arrive
+ * (model-fetch.ts), or null. The file transformers.js's error quotes (`where`) is named when it
+ * is one of them, else the first that failed.
+ */
+function hostError(model: string, mark: number, where?: string): EndpointError | null {
+  const prefixes = [absolute(localModelUrl(model, '')), absolute(remoteModelUrl(model, ''))];
+  const found = hostFailuresSince(mark, prefixes);
+  if (found.length === 0) return null;
+  const quoted = where ? absolute(where) : undefined;
+  const first = found.find((f) => f.url === quoted) ?? found[0]!;
+  const file = fileOf(model, first.url);
+  const others = [...new Set(found.map((f) => fileOf(model, f.url)))].filter((f) => f !== file);
+  const also = others.length ? ` (and ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', …' : ''} failed too)` : '';
+  const said = describeHostFailure(file, first.url, first.failure);
+  return new EndpointError(502, `Model ${JSON.stringify(model)} could not be loaded: ${said[0]!.toLowerCase()}${said.slice(1).replace(/\.$/, '')}${also}.`);
+}
+
+/** The path of a model file in its repo, from its URL: `onnx/model.onnx`, `1_Pooling/config.json`. */
+function fileOf(model: string, url: string): string {
+  const path = url.split(/[?#]/)[0]!;
+  const at = path.indexOf(`/${model}/`);
+  return at < 0 ? path.split('/').pop()! : path.slice(at + model.length + 2).replace(/^resolve\/[^/]+\//, '');
 }
 
 function now(): number {

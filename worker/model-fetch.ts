@@ -15,6 +15,11 @@
  * text when it is small; for an `.onnx` file its first bytes only when the Content-Type says text.
  * A Response that passes is handed on as it is (its body still streams, so progress is reported);
  * only a clone of it is read.
+ *
+ * A fetch of a model file that fails (the host cannot be reached, or answers a status other than
+ * 404 or 410) is never a missing file: it is remembered (`hostFailuresSince`) and answered with a
+ * 502 whose body fails to read, so transformers.js never skips the file as absent nor reads an
+ * error page as the file, and the engine fails the load with a 502 naming the file and its URL.
  */
 
 /** Why a 2xx answer for a model file is not that file, or null when it may be. Pure. */
@@ -165,21 +170,99 @@ export function checkModelText(url: string, contentType: string | null, text: st
   return null;
 }
 
+// -- failed fetches -------------------------------------------------------------------------
+
+/** Why a fetch of a model file failed: the host could not be reached, or it answered an error. */
+export type HostFailure = { kind: 'unreachable'; cause: string } | { kind: 'status'; status: number; statusText: string };
+
+/** A failed fetch of a model file, as `checkedFetch` remembers it. */
+export interface HostFailureRecord {
+  /** Its place in the order of failures: `hostFailureMark` before a load, `hostFailuresSince` after. */
+  seq: number;
+  /** The absolute URL. */
+  url: string;
+  failure: HostFailure;
+}
+
+const failures: HostFailureRecord[] = [];
+let failureCount = 0;
+
+function rememberFailure(url: string, failure: HostFailure): void {
+  failures.push({ seq: ++failureCount, url, failure });
+  if (failures.length > MAX_REMEMBERED) failures.shift();
+}
+
+/** The mark to give `hostFailuresSince`: take it before a load. */
+export function hostFailureMark(): number {
+  return failureCount;
+}
+
+/** The failed fetches of model files since `mark` whose URLs start with one of `prefixes` (absolute URLs). */
+export function hostFailuresSince(mark: number, prefixes: string[]): HostFailureRecord[] {
+  return failures.filter((f) => f.seq > mark && prefixes.some((p) => f.url.startsWith(p)));
+}
+
+/** Why a fetch (rejected: `fetch` threw) failed, with Node's underlying cause (`fetch failed (connect ECONNREFUSED …)`). */
+export function fetchCause(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const cause = (err as { cause?: { message?: unknown; code?: unknown } })?.cause;
+  const detail = typeof cause?.message === 'string' && cause.message ? cause.message : typeof cause?.code === 'string' ? cause.code : '';
+  return detail && !message.includes(detail) ? `${message} (${detail})` : message;
+}
+
+/**
+ * "The model host could not be reached for config.json at http://…/config.json: Failed to fetch."
+ * or "The model host answered 500 Internal Server Error for config.json at http://…/config.json."
+ */
+export function describeHostFailure(file: string, url: string, failure: HostFailure): string {
+  if (failure.kind === 'unreachable') return `The model host could not be reached for ${file} at ${url}: ${failure.cause.replace(/\.$/, '')}.`;
+  return `The model host answered ${failure.status}${failure.statusText ? ` ${failure.statusText}` : ''} for ${file} at ${url}.`;
+}
+
+/** A status that means the file is not there: the only failures taken as "missing". */
+export function isMissingStatus(status: number): boolean {
+  return status === 404 || status === 410;
+}
+
+/** What `checkedFetch` answers for a failed fetch: a 502 whose body fails to read, with the reason. */
+function failedResponse(url: string, failure: HostFailure): Response {
+  rememberFailure(url, failure);
+  const error = new Error(describeHostFailure(pathOf(url).split('/').pop() ?? url, url, failure));
+  const body = new ReadableStream<Uint8Array>({ pull: (controller) => controller.error(error) });
+  return new Response(body, { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/plain' } });
+}
+
 type Fetch = typeof fetch;
 const CHECKED = Symbol.for('local-endpoint.model-fetch');
 
 /**
  * A fetch whose answers for model files (URLs `isModelFile` accepts) pass `checkModelResponse`.
- * Other requests (onnxruntime-web's WASM files) go through untouched.
+ * Other requests (onnxruntime-web's WASM files) go through untouched. A model file whose fetch
+ * rejects, or is answered with an error other than 404 or 410, is remembered and answered with a
+ * 502 whose body fails to read (see the top of this file); a 410 is answered as a 404.
  */
 export function checkedFetch(base: Fetch, isModelFile: (url: string) => boolean): Fetch {
   const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const response = await base(input, init);
     const url = urlOf(input);
-    if (!isModelFile(url)) return response;
+    if (!isModelFile(url)) return base(input, init);
+    let response: Response;
+    try {
+      response = await base(input, init);
+    } catch (err) {
+      const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+      if (signal?.aborted) throw err; // stopped on purpose: not the host's fault
+      return failedResponse(url, { kind: 'unreachable', cause: fetchCause(err) });
+    }
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-    if (method === 'HEAD') return checkModelResponse(url, response, { headersOnly: true });
     const range = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined)).has('range');
+    if (!response.ok) {
+      // A Range request for an empty file is answered 416: the file is there.
+      if (response.status === 404 || (range && response.status === 416)) return response;
+      void response.body?.cancel().catch(() => undefined);
+      if (response.status === 410) return new Response(`Not found: ${url} answered 410 Gone.`, { status: 404, statusText: 'Not Found', headers: { 'content-type': 'text/plain' } });
+      return failedResponse(url, { kind: 'status', status: response.status, statusText: response.statusText });
+    }
+    if (method === 'HEAD') return checkModelResponse(url, response, { headersOnly: true });
     return checkModelResponse(url, response, { partial: range || response.status === 206 });
   }) as Fetch & { [CHECKED]?: Fetch };
   wrapped[CHECKED] = base;

@@ -1,9 +1,16 @@
 /**
  * Reads a file of a model repo the way transformers.js resolves it: the local model folder first,
  * then the Hub (or its mirror) when remote models are allowed.
+ *
+ * A file is missing (null) only when the server says so: a 404 or 410, or a 200 that is not that
+ * file, such as the HTML page a static host's fallback gives (worker/model-fetch.ts). A fetch
+ * that fails otherwise (the host cannot be reached, the connection drops, a 5xx or any other
+ * error status) is never taken as "missing": it throws a 502 naming the file and its URL, since
+ * a task reading it (modules.json: pooling and normalisation) would otherwise answer differently.
  */
 import { env } from '@huggingface/transformers';
-import { checkModelText } from './model-fetch.js';
+import { EndpointError } from '../src/protocol/errors.js';
+import { absolute, checkModelText, describeHostFailure, fetchCause, isMissingStatus } from './model-fetch.js';
 
 export function localModelUrl(model: string, path: string): string {
   const base = env.localModelPath.endsWith('/') ? env.localModelPath : `${env.localModelPath}/`;
@@ -17,26 +24,46 @@ export function remoteModelUrl(model: string, path: string): string {
 }
 
 /**
- * Fetches a model file over HTTP (browser, or the Hub from Node); null when it is missing, or
- * answered with something that is not that file, such as the HTML page a static host's fallback
- * gives for a missing file (worker/model-fetch.ts): then the next place is tried, as
- * transformers.js does.
+ * Fetches a model file over HTTP (browser, or the Hub from Node); null when it is missing (then
+ * the next place is tried, as transformers.js does). A failed fetch stops with its error.
  */
 export async function fetchModelFile(model: string, path: string): Promise<string | null> {
   const urls: string[] = [];
   if (env.allowLocalModels) urls.push(localModelUrl(model, path));
   if (env.allowRemoteModels) urls.push(remoteModelUrl(model, path));
   for (const url of urls) {
-    const text = await fetchModelText(url);
+    const text = await fetchModelText(url, path);
     if (text !== null) return text;
   }
   return null;
 }
 
-/** The text of the model file at `url`, or null when it is missing or not that file. */
-export async function fetchModelText(url: string): Promise<string | null> {
-  const response = await fetch(url).catch(() => null);
-  if (!response?.ok) return null;
-  const text = await response.text().catch(() => null);
-  return text === null ? null : checkModelText(url, response.headers.get('content-type'), text);
+/**
+ * The text of the model file at `url`, or null when it is missing or not that file. Throws a 502
+ * EndpointError naming `file` (its path in the model repo) and the URL when the fetch fails.
+ */
+export async function fetchModelText(url: string, file = url.split(/[?#]/)[0]!.split('/').pop() ?? url): Promise<string | null> {
+  const where = absolute(url);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new EndpointError(502, describeHostFailure(file, where, { kind: 'unreachable', cause: fetchCause(err) }));
+  }
+  if (isMissingStatus(response.status)) {
+    void response.body?.cancel().catch(() => undefined);
+    return null;
+  }
+  if (!response.ok) {
+    void response.body?.cancel().catch(() => undefined);
+    throw new EndpointError(502, describeHostFailure(file, where, { kind: 'status', status: response.status, statusText: response.statusText }));
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    // The connection dropped in the middle of the body.
+    throw new EndpointError(502, describeHostFailure(file, where, { kind: 'unreachable', cause: fetchCause(err) }));
+  }
+  return checkModelText(url, response.headers.get('content-type'), text);
 }

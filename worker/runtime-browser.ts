@@ -15,7 +15,8 @@ export interface BrowserRuntimeOptions {
 }
 
 export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRuntime {
-  let choice: Promise<DeviceChoice> | undefined;
+  let adapter: Promise<AdapterProbe> | undefined;
+  let useFallbackAdapter = false;
   const failureListeners: ((error: unknown) => void)[] = [];
   watchSessions((error) => failureListeners.forEach((l) => l(error)));
 
@@ -23,9 +24,10 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
     kind: 'browser',
     sharedOrtChain: true,
     devices: ['webgpu', 'wasm'],
-    probe: () => (choice ??= probeWebGPU()),
+    probe: async () => autoDevice(await (adapter ??= probeWebGPU()), useFallbackAdapter),
     fallbackFrom: (device) => (device === 'webgpu' ? 'wasm' : null),
     async configure(options: EngineOptions) {
+      useFallbackAdapter = options.useFallbackAdapter ?? false;
       env.allowLocalModels = true;
       env.localModelPath = options.localModelPath ?? '/models/';
       env.allowRemoteModels = options.allowRemoteModels ?? false;
@@ -42,17 +44,42 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
   };
 }
 
+/** What the browser's WebGPU offers: a hardware adapter, a software fallback, or none (and why). */
+type AdapterProbe = { kind: 'hardware' } | { kind: 'fallback'; name: string } | { kind: 'none'; reason: string };
+
+interface GPUAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string; description?: string };
+}
+
 /** `'gpu' in navigator` is not enough: only an adapter proves WebGPU works. */
-async function probeWebGPU(): Promise<DeviceChoice> {
-  const gpu = (navigator as typeof navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return { device: 'wasm', reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
+async function probeWebGPU(): Promise<AdapterProbe> {
+  const gpu = (navigator as typeof navigator & { gpu?: { requestAdapter(): Promise<GPUAdapterLike | null> } }).gpu;
+  if (!gpu) return { kind: 'none', reason: 'this browser has no WebGPU (navigator.gpu is missing)' };
   try {
     const adapter = await gpu.requestAdapter();
-    if (!adapter) return { device: 'wasm', reason: 'WebGPU returned no adapter' };
-    return { device: 'webgpu' };
+    if (!adapter) return { kind: 'none', reason: 'WebGPU returned no adapter' };
+    // Chromium 156 reports it in `adapter.info`; the older spelling is on the adapter itself.
+    if (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) {
+      const { vendor, architecture, description } = adapter.info ?? {};
+      return { kind: 'fallback', name: [vendor, architecture, description].filter(Boolean).join(' ') || 'a software adapter' };
+    }
+    return { kind: 'hardware' };
   } catch (err) {
-    return { device: 'wasm', reason: `WebGPU adapter request failed: ${(err as Error).message}` };
+    return { kind: 'none', reason: `WebGPU adapter request failed: ${(err as Error).message}` };
   }
+}
+
+/** The device `auto` uses on this adapter: a software fallback counts as no GPU unless allowed. */
+function autoDevice(probe: AdapterProbe, useFallbackAdapter: boolean): DeviceChoice {
+  if (probe.kind === 'hardware') return { device: 'webgpu' };
+  if (probe.kind === 'none') return { device: 'wasm', reason: probe.reason };
+  if (useFallbackAdapter) return { device: 'webgpu', fallbackAdapter: true };
+  return {
+    device: 'wasm',
+    reason: `the only WebGPU adapter (${probe.name}) is a software fallback (isFallbackAdapter), slower than WASM`,
+    fallbackAdapter: true,
+  };
 }
 
 /**

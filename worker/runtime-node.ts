@@ -9,6 +9,7 @@ import { env } from '@huggingface/transformers';
 import type { EngineOptions, EngineRuntime } from './runtime.js';
 import { fetchModelText, remoteModelUrl } from './model-files.js';
 import { installModelFetch } from './model-fetch.js';
+import { EndpointError } from '../src/protocol/errors.js';
 
 export function nodeRuntime(): EngineRuntime {
   let threads = 1;
@@ -29,8 +30,15 @@ export function nodeRuntime(): EngineRuntime {
     async readModelFile(model, path) {
       try {
         return await readFile(join(env.localModelPath, model, path), 'utf8');
-      } catch {
-        return env.allowRemoteModels ? fetchModelText(remoteModelUrl(model, path)) : null;
+      } catch (err) {
+        // Only a file that is not there moves on to the Hub; another failure is an error, named
+        // relative to the model folder (never with the absolute path, which is the server's).
+        const code = (err as NodeJS.ErrnoException)?.code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+          const why = ((err as Error)?.message ?? String(err)).split(',')[0]!; // "EACCES: permission denied"
+          throw new EndpointError(500, `${model}/${path} could not be read from the local model folder: ${why}.`);
+        }
+        return env.allowRemoteModels ? fetchModelText(remoteModelUrl(model, path), path) : null;
       }
     },
     threads: () => threads,

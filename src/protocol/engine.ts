@@ -15,6 +15,11 @@ export interface DeviceChoice {
   device: Device;
   /** Why this device and not a faster one, e.g. "no WebGPU adapter". */
   reason?: string;
+  /**
+   * Set when the only WebGPU adapter is a software fallback (`isFallbackAdapter`, such as
+   * SwiftShader), which `auto` passes over for WASM. `device: "webgpu"` still runs on it.
+   */
+  fallbackAdapter?: true;
 }
 
 /** How the engine finds models, set by whoever creates it. */
@@ -25,6 +30,12 @@ export interface EngineOptions {
   allowRemoteModels?: boolean;
   /** Hub mirror to download from, when remote models are allowed. */
   remoteHost?: string;
+  /**
+   * Whether `auto` may run on a software WebGPU adapter (`isFallbackAdapter: true`, such as
+   * Chromium's SwiftShader). Default false: such an adapter is many times slower than WASM, so
+   * `auto` takes WASM and says why. `device: "webgpu"` uses it either way.
+   */
+  useFallbackAdapter?: boolean;
   /** WASM threads; defaults to the cores available when cross-origin isolated, else 1. */
   numThreads?: number;
   /** Models whose WebGPU session failed in an earlier worker: `auto` runs them on WASM. */

@@ -57,11 +57,29 @@ describe('WorkerEngine', () => {
     engine = new WorkerEngine();
     const status = await engine.status();
     expect(status.runtime).toBe('browser');
-    expect(status.device).toEqual({ device: 'webgpu' }); // this project's Chromium has an adapter
+    // This project's Chromium has only SwiftShader, a software WebGPU adapter: `auto` takes WASM.
+    expect(status.device).toEqual({
+      device: 'wasm',
+      reason: expect.stringMatching(/^the only WebGPU adapter \(.*swiftshader.*\) is a software fallback \(isFallbackAdapter\), slower than WASM$/i),
+      fallbackAdapter: true,
+    });
     expect(status.crossOriginIsolated).toBe(true);
     expect(status.threads).toBe(Math.min(4, navigator.hardwareConcurrency));
     expect(status.threads).toBeGreaterThan(1); // multithreaded WASM
     expect(status.tasks).toEqual(supportedTasks);
+  });
+
+  it('auto treats a software WebGPU adapter as no GPU and says so; by name, or when allowed, it runs on it', async () => {
+    engine = new WorkerEngine();
+    const auto = await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: CLASSIFY_TEXT });
+    expect(auto).toMatchObject({ ok: true, device: 'wasm', fallback: expect.stringMatching(/software fallback/) });
+    const named = await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: CLASSIFY_TEXT, device: 'webgpu' });
+    expect(named).toMatchObject({ ok: true, device: 'webgpu' });
+    expect((named as { output: unknown }).output).toEqual(deepCloseTo((auto as { output: unknown }).output));
+    engine.terminate();
+    engine = new WorkerEngine({ useFallbackAdapter: true });
+    expect((await engine.status()).device).toEqual({ device: 'webgpu', fallbackAdapter: true });
+    expect(await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: CLASSIFY_TEXT })).toMatchObject({ ok: true, device: 'webgpu' });
   });
 
   it('recovers from a failed session load: the error is reported, the worker replaced, later loads work', async () => {
@@ -121,7 +139,7 @@ describe('WorkerEngine', () => {
   });
 
   it('auto: when WebGPU cannot run a model it falls back to WASM and says why', async () => {
-    engine = new WorkerEngine();
+    engine = new WorkerEngine({ useFallbackAdapter: true }); // auto on this SwiftShader-only Chromium
     const result = await engine.infer({ task: 'text-classification', model: FP16_ONLY, inputs: CLASSIFY_TEXT });
     expect(result).toMatchObject({ ok: true, device: 'wasm', fallback: expect.stringMatching(/webgpu failed for test-broken\/fp16-classifier: .*fp16/i) });
     const localFetch = createLocalFetch({ engine, endpoints: { 'https://fp16.example/': { task: 'text-classification', model: FP16_ONLY } } });
