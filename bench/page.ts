@@ -235,6 +235,10 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
     load: (r) => engine.load(r),
     status: () => engine.status(),
     dispose: (model) => engine.dispose(model),
+    unload: (model) => engine.unload(model),
+    listCached: () => engine.listCached(),
+    deleteCached: (model) => engine.deleteCached(model),
+    storageEstimate: () => engine.storageEstimate(),
   };
   const localFetch = createLocalFetch({ engine: engineLike, endpoints: { [URL_]: { task: 'text-generation', model: GENERATOR, device: 'wasm' } } });
   const hf = new InferenceClient('', { endpointUrl: URL_, fetch: localFetch });

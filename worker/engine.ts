@@ -14,6 +14,8 @@ import { EndpointError, badRequest, describeType, toErrorValue } from '../src/pr
 import { getRunner, supportedTasks } from '../src/tasks/registry.js';
 import type { PipelineFn, RunContext, TaskRunner } from '../src/tasks/types.js';
 import type {
+  CachedModel,
+  StorageInfo,
   Device,
   DeviceChoice,
   DevicePreference,
@@ -214,6 +216,26 @@ export class Engine implements EngineInterface, WorkerApi {
     const taken = this.pipelines.take((k) => model === undefined || k.model === model);
     for (const id of [...this.batchers.keys()]) if (model === undefined || JSON.parse(id)[1] === model) this.batchers.delete(id);
     await Promise.all(taken.map((p) => p.then((l) => l.pipe.dispose?.(), () => undefined)));
+  }
+
+  /** Frees the pipelines of a model; its files stay in the model cache. */
+  async unload(model: string): Promise<void> {
+    await this.dispose(model);
+  }
+
+  async listCached(): Promise<CachedModel[]> {
+    await this.configured;
+    return this.runtime.listCached();
+  }
+
+  async deleteCached(model: string): Promise<boolean> {
+    await this.configured;
+    await this.dispose(model);
+    return this.runtime.deleteCached(model);
+  }
+
+  async storageEstimate(): Promise<StorageInfo> {
+    return this.runtime.storageEstimate();
   }
 
   // -- batching -----------------------------------------------------------------------------

@@ -39,6 +39,9 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
       wasm.numThreads = options.numThreads ?? Math.min(4, cores);
     },
     readModelFile: fetchModelFile,
+    listCached: async () => [],
+    deleteCached: async () => false,
+    storageEstimate: async () => ({ usage: null, quota: null, persisted: null }),
     threads: () => env.backends.onnx.wasm?.numThreads ?? 1,
     onSessionFailure: (listener) => void failureListeners.push(listener),
   };

@@ -41,6 +41,9 @@ export function nodeRuntime(): EngineRuntime {
         return env.allowRemoteModels ? fetchModelText(remoteModelUrl(model, path), path) : null;
       }
     },
+    listCached: async () => [],
+    deleteCached: async () => false,
+    storageEstimate: async () => ({ usage: null, quota: null, persisted: null }),
     threads: () => threads,
   };
 }

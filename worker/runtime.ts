@@ -2,7 +2,7 @@
  * What differs between the engine's two homes: a browser Web Worker (onnxruntime-web, WebGPU or
  * WASM) and Node (onnxruntime-node, CPU). The engine itself is the same code in both.
  */
-import type { Device, DeviceChoice, EngineOptions } from '../src/protocol/engine.js';
+import type { CachedModel, Device, DeviceChoice, EngineOptions, StorageInfo } from '../src/protocol/engine.js';
 
 export type { Device, DeviceChoice, DevicePreference, EngineOptions } from '../src/protocol/engine.js';
 
@@ -23,6 +23,12 @@ export interface EngineRuntime {
   configure(options: EngineOptions): Promise<void>;
   /** Reads a text file of a model repo; null when it does not exist. */
   readModelFile(model: string, path: string): Promise<string | null>;
+  /** The models in the model cache. */
+  listCached(): Promise<CachedModel[]>;
+  /** Deletes a model's files from the model cache; false when none were there. */
+  deleteCached(model: string): Promise<boolean>;
+  /** The storage used and the quota, where known. */
+  storageEstimate(): Promise<StorageInfo>;
   /** WASM threads in use. */
   threads(): number;
   /** Calls back on every failed ONNX session load or run (browser only). */

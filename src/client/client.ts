@@ -10,7 +10,7 @@
 import { InferenceClient } from '@huggingface/inference';
 import { clientMethods, type TaskClientMethod } from '../tasks/registry.js';
 import { createLocalFetch, type FetchFn } from '../local-fetch/index.js';
-import type { EngineInterface, EngineStatus, ProgressEvent } from '../protocol/engine.js';
+import type { CachedModel, EngineInterface, EngineStatus, ProgressEvent, StorageInfo } from '../protocol/engine.js';
 import { WorkerEngine } from '../host/worker-engine.js';
 import { policyFetch, type Mode, type RouteInfo } from './policy.js';
 import { remoteFetch } from './remote.js';
@@ -110,9 +110,49 @@ export class LocalEndpointClient {
 
   /** Loads the local model ahead of the first request, reporting progress. */
   async load(task: string): Promise<void> {
-    const { model, device, dtype, onProgress } = this.options;
+    await this.preload(task);
+  }
+
+  /**
+   * Downloads a model into the model cache and loads it, reporting each file's progress, so that
+   * the first request (and every request offline) answers without a download. `model` defaults to
+   * the client's.
+   */
+  async preload(task: string, model: string = this.options.model, options: { onProgress?: (event: ProgressEvent) => void } = {}): Promise<void> {
+    const { device, dtype } = this.options;
+    const onProgress = options.onProgress ?? this.options.onProgress;
     const result = await this.localEngine().load({ task, model, device, dtype }, onProgress);
-    if (!result.ok) throw new Error(result.error);
+    if (!result.ok) throw Object.assign(new Error(result.error), { status: result.status });
+  }
+
+  /** The models in the local model cache: files, bytes, last use. */
+  listCached(): Promise<CachedModel[]> {
+    return this.localEngine().listCached();
+  }
+
+  /** Deletes a model's files from the local model cache and unloads it; false when none were cached. */
+  deleteCached(model: string): Promise<boolean> {
+    return this.localEngine().deleteCached(model);
+  }
+
+  /** Frees a model's pipelines in the local engine (its files stay cached). */
+  unload(model: string = this.options.model): Promise<void> {
+    return this.localEngine().unload(model);
+  }
+
+  /** The storage the model cache uses and the quota (`navigator.storage.estimate()`). */
+  storageEstimate(): Promise<StorageInfo> {
+    return this.localEngine().storageEstimate();
+  }
+
+  /**
+   * Asks the browser to keep the model cache under storage pressure (`navigator.storage.persist()`).
+   * True when storage is persistent. The browser may refuse, or ask the user.
+   */
+  async persist(): Promise<boolean> {
+    const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+    if (!storage?.persist) return false;
+    return (await storage.persisted?.()) || storage.persist();
   }
 
   /** The local engine's state: the device in use and why, loaded pipelines, threads. */

@@ -7,6 +7,8 @@
  */
 import * as Comlink from 'comlink';
 import type {
+  CachedModel,
+  StorageInfo,
   EngineInterface,
   EngineOptions,
   EngineRequest,
@@ -138,6 +140,36 @@ export class WorkerEngine implements EngineInterface {
   /** Frees a model's pipelines in the worker (every pipeline when no model is given). */
   async dispose(model?: string): Promise<void> {
     await this.live?.engine.dispose(model);
+  }
+
+  /** Frees a model's pipelines in the worker; its files stay in the model cache. */
+  async unload(model: string): Promise<void> {
+    await this.live?.engine.unload(model);
+  }
+
+  /** The models in the model cache (which the worker keeps), with files, sizes and last use. */
+  async listCached(): Promise<CachedModel[]> {
+    return this.current().engine.listCached();
+  }
+
+  /** Deletes a model's files from the model cache, and unloads it. */
+  async deleteCached(model: string): Promise<boolean> {
+    return this.current().engine.deleteCached(model);
+  }
+
+  /** The storage the model cache uses, the quota, and whether storage is persistent. */
+  async storageEstimate(): Promise<StorageInfo> {
+    return this.current().engine.storageEstimate();
+  }
+
+  /**
+   * Asks the browser to keep this origin's storage (the model cache) under storage pressure
+   * (`navigator.storage.persist()`, which only a page can call). True when it is persistent.
+   */
+  async persist(): Promise<boolean> {
+    const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+    if (!storage?.persist) return false;
+    return (await storage.persisted?.()) || storage.persist();
   }
 
   /** Stops the worker; the next request starts a new one. */

@@ -56,6 +56,41 @@ export interface EngineOptions {
    * them itself. By default the worker's bundler emits them with the worker.
    */
   wasmPaths?: WasmPaths;
+  /**
+   * How many loaded pipelines, or how many bytes of their model files, may stay in memory. Past
+   * either, the least recently used pipeline that is not running is disposed. Default: no limit.
+   */
+  memoryBudget?: MemoryBudget;
+}
+
+/** A limit on what stays loaded: a count of pipelines, bytes of model files, or both. */
+export interface MemoryBudget {
+  pipelines?: number;
+  bytes?: number;
+}
+
+/** One file of a cached model. */
+export interface CachedFile {
+  /** Its path in the model repo: `config.json`, `onnx/model.onnx`. */
+  path: string;
+  bytes: number;
+}
+
+/** A model whose files are in the model cache (`listCached`). */
+export interface CachedModel {
+  model: string;
+  files: CachedFile[];
+  /** The sum of its files' sizes. */
+  bytes: number;
+  /** When one of its files was last read or stored (ms since the epoch), when known. */
+  lastUsed: number | null;
+}
+
+/** `navigator.storage.estimate()` and `persisted()`, where the runtime has them (null where not). */
+export interface StorageInfo {
+  usage: number | null;
+  quota: number | null;
+  persisted: boolean | null;
 }
 
 /** onnxruntime-web's WASM factory (`ort-wasm-simd-threaded.asyncify.mjs`) and binary (`.wasm`). */
@@ -146,6 +181,10 @@ export interface PipelineStatus {
   state: 'loading' | 'ready';
   /** Requests waiting or running in this pipeline's queue (in the browser, the one shared ONNX lane). */
   queued: number;
+  /** Bytes of the model files it loaded (what the memory budget counts), once ready. */
+  bytes?: number;
+  /** When a request last used it (ms since the epoch). */
+  lastUsed?: number;
 }
 
 export interface EngineStatus {
@@ -184,6 +223,14 @@ export interface EngineInterface {
   status(): Promise<EngineStatus>;
   /** Frees the pipelines of a model (every pipeline when no model is given). */
   dispose(model?: string): Promise<void>;
+  /** Frees the pipelines of a model; its files stay in the model cache. */
+  unload(model: string): Promise<void>;
+  /** The models in the model cache, with their files, sizes and when each was last used. */
+  listCached(): Promise<CachedModel[]>;
+  /** Deletes a model's files from the model cache (and unloads it); false when none were cached. */
+  deleteCached(model: string): Promise<boolean>;
+  /** The storage the cache uses and the quota left, where the runtime can tell. */
+  storageEstimate(): Promise<StorageInfo>;
 }
 
 /**
@@ -196,6 +243,10 @@ export interface WorkerApi {
   load(request: LoadRequest, onProgress?: ProgressListener): Promise<EngineResult>;
   status(): Promise<EngineStatus>;
   dispose(model?: string): Promise<void>;
+  unload(model: string): Promise<void>;
+  listCached(): Promise<CachedModel[]>;
+  deleteCached(model: string): Promise<boolean>;
+  storageEstimate(): Promise<StorageInfo>;
   /** Stops the request sent with this `id`: before it starts, or within one generated token. */
   cancel(id: string): void;
 }

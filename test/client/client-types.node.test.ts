@@ -17,6 +17,10 @@ const idle: EngineInterface = {
   load: () => Promise.reject(new Error('not called')),
   status: () => Promise.reject(new Error('not called')),
   dispose: () => Promise.resolve(),
+  unload: () => Promise.resolve(),
+  listCached: () => Promise.reject(new Error('not called')),
+  deleteCached: () => Promise.reject(new Error('not called')),
+  storageEstimate: () => Promise.reject(new Error('not called')),
 };
 
 describe('LocalEndpointClient types', () => {
