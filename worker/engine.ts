@@ -56,6 +56,8 @@ export class Engine implements EngineInterface, WorkerApi {
   private webgpuFailures = new Map<string, string>();
   /** Requests in flight that can be cancelled, by id. */
   private readonly running = new Map<string, Control>();
+  /** Pipelines disposed to keep within the memory budget, since this engine started. */
+  private evicted = 0;
 
   constructor(private readonly runtime: EngineRuntime, options: EngineOptions = {}) {
     // Every RawImage.resize (image processors, segmentation masks) as PIL does it, the same in the
@@ -84,11 +86,16 @@ export class Engine implements EngineInterface, WorkerApi {
       threads: this.runtime.threads(),
       crossOriginIsolated: Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated),
       tasks: supportedTasks,
-      pipelines: this.pipelines.list().map(({ key, state }) => ({
+      pipelines: this.pipelines.list().map(({ key, state, bytes, lastUsed }) => ({
         ...key,
         state,
         queued: this.queues.depth(this.queueKey(key)),
+        ...(state === 'ready' ? { bytes } : {}),
+        lastUsed,
       })),
+      ...(this.options.memoryBudget ? { memoryBudget: this.options.memoryBudget } : {}),
+      evicted: this.evicted,
+      ...(this.runtime.downloads ? { downloads: this.runtime.downloads() } : {}),
       ...(this.poisoned ? { poisoned: this.poisoned } : {}),
       batching: this.options.batching ?? 'auto',
     };
@@ -139,13 +146,16 @@ export class Engine implements EngineInterface, WorkerApi {
     };
     signal?.addEventListener('abort', onAbort);
     if (request.id !== undefined) this.running.set(request.id, control);
+    let release: (() => void) | undefined;
     try {
       await this.configured;
       const runner = getRunner(request.task);
       const task = runner.spec;
       const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters, stream: request.stream });
       if (request.stream && !task.stream) throw badRequest(`${task.id} cannot stream: drop "stream": true.`);
-      const { key, loaded, fallback } = await this.acquire(runner, request, onProgress);
+      const acquired = await this.acquire(runner, request, onProgress);
+      const { key, loaded, fallback } = acquired;
+      release = acquired.release;
       // The stream's first event says where the request runs (the x-compute-type of a stream).
       const ctx = runContext(control, request.model, onStream && ((event) => onStream(event.type === 'start' ? { ...event, device: key.device, ...(fallback ? { fallback } : {}) } : event)));
       if (control.cancelled) throw new Cancelled();
@@ -184,6 +194,7 @@ export class Engine implements EngineInterface, WorkerApi {
     } catch (err) {
       return this.failure(err);
     } finally {
+      release?.();
       signal?.removeEventListener('abort', onAbort);
       if (request.id !== undefined) this.running.delete(request.id);
     }
@@ -203,7 +214,8 @@ export class Engine implements EngineInterface, WorkerApi {
     try {
       await this.configured;
       const runner = getRunner(request.task);
-      const { key, fallback } = await this.acquire(runner, request, onProgress);
+      const { key, fallback, release } = await this.acquire(runner, request, onProgress);
+      release();
       return { ok: true, output: null, task: runner.spec.id, model: key.model, device: key.device as Device,
         ...(key.dtype ? { dtype: key.dtype } : {}), ...(fallback ? { fallback } : {}), waitMs: 0, computeMs: 0, batchSize: 0 };
     } catch (err) {
@@ -280,7 +292,7 @@ export class Engine implements EngineInterface, WorkerApi {
     if (task.loadAs) task = getRunner(task.loadAs);
     const key = (d: Device): PipelineKey => ({ task: task.spec.id, model, device: d, dtype: request.dtype });
     try {
-      return { key: key(device), loaded: await this.loadOnce(task, key(device), onProgress), fallback: reason };
+      return this.using(key(device), await this.loadOnce(task, key(device), onProgress), reason);
     } catch (err) {
       const next = (request.device ?? 'auto') === 'auto' ? this.runtime.fallbackFrom(device) : null;
       // A missing model (400) is missing on every device, and an unreachable model host (502) is
@@ -292,7 +304,33 @@ export class Engine implements EngineInterface, WorkerApi {
       if (this.poisoned) throw new PoisonedWorker({ model, reason: why });
       device = next;
       reason = why;
-      return { key: key(device), loaded: await this.loadOnce(task, key(device), onProgress), fallback: reason };
+      return this.using(key(device), await this.loadOnce(task, key(device), onProgress), reason);
+    }
+  }
+
+  /** A loaded pipeline, marked in use (until `release`), after making room for it within the budget. */
+  private using(key: PipelineKey, loaded: Loaded, fallback: string | undefined) {
+    const release = this.pipelines.use(key);
+    void this.keepWithinBudget(key);
+    return { key, loaded, fallback, release };
+  }
+
+  /**
+   * Disposes the least recently used pipelines that are not running until what stays loaded fits
+   * `memoryBudget` (never `keep`, the one just used). Each dispose waits its turn on the pipeline's
+   * queue (in the browser, the one ONNX lane), so it never overlaps a session run.
+   */
+  private async keepWithinBudget(keep: PipelineKey): Promise<void> {
+    const budget = this.options.memoryBudget;
+    if (!budget) return;
+    for (const key of this.pipelines.overBudget(budget, keep)) {
+      const id = keyOf(key);
+      const taken = this.pipelines.take((k) => keyOf(k) === id);
+      this.batchers.delete(id);
+      this.evicted += taken.length;
+      await Promise.all(
+        taken.map((p) => p.then((l) => this.queues.run(this.queueKey(key), async () => l.pipe.dispose?.()), () => undefined)),
+      ).catch(() => undefined);
     }
   }
 
@@ -326,6 +364,7 @@ export class Engine implements EngineInterface, WorkerApi {
 
   private async loadPipeline(task: TaskRunner, key: PipelineKey, report: ProgressListener): Promise<Loaded> {
     if (this.poisoned) throw new PoisonedWorker();
+    await this.runtime.registerModel?.(key.model); // the model cache knows whose files it stores
     let pipe: PipelineFn;
     const mark = hostFailureMark();
     try {

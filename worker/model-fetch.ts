@@ -229,7 +229,30 @@ function failedResponse(url: string, failure: HostFailure): Response {
   rememberFailure(url, failure);
   const error = new Error(describeHostFailure(pathOf(url).split('/').pop() ?? url, url, failure));
   const body = new ReadableStream<Uint8Array>({ pull: (controller) => controller.error(error) });
-  return new Response(body, { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/plain' } });
+  return new Response(body, {
+    status: 502,
+    statusText: 'Bad Gateway',
+    headers: { 'content-type': 'text/plain', [FAILURE_HEADER]: encodeURIComponent(JSON.stringify(failure)) },
+  });
+}
+
+/** Marks checkedFetch's own 502 for a failed fetch, carrying the failure (URI-encoded JSON). */
+export const FAILURE_HEADER = 'x-local-endpoint-host-failure';
+
+/** The failure a checkedFetch 502 stands for, or undefined for any other answer. */
+export function hostFailureOf(response: Response): HostFailure | undefined {
+  const value = response.headers.get(FAILURE_HEADER);
+  if (!value) return undefined;
+  try {
+    return JSON.parse(decodeURIComponent(value)) as HostFailure;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers a failed fetch of a model file found elsewhere (a download that stopped mid-body). */
+export function recordHostFailure(url: string, failure: HostFailure): void {
+  rememberFailure(url, failure);
 }
 
 type Fetch = typeof fetch;
@@ -284,66 +307,38 @@ export interface ModelFetchEnv {
 
 /**
  * Installs the checks into transformers.js (idempotent: call it from every `configure`): its
- * `env.fetch` for model files under `localModelPath` or `remoteHost`, and, where the Cache API is
- * used (`cache: true`, the browser), its store, through `env.customCache`.
+ * `env.fetch` for model files under `localModelPath` or `remoteHost`, and, where a model cache is
+ * given (the browser: model-cache.ts), that cache, both as `env.customCache` and in front of the
+ * checked fetch, so that every model file is stored once and only when it passed the checks.
  */
-export function installModelFetch(env: ModelFetchEnv, { cache = false }: { cache?: boolean } = {}): void {
+export function installModelFetch(env: ModelFetchEnv, { cache }: { cache?: ModelCacheLike } = {}): void {
   const isModelFile = (url: string) => isUnder(url, env.localModelPath) || isUnder(url, env.remoteHost);
   const current = env.fetch as unknown as Fetch & { [CHECKED]?: Fetch };
-  env.fetch = checkedFetch(current[CHECKED] ?? current, isModelFile);
-  if (cache && typeof caches !== 'undefined' && !isCheckedCache(env.customCache)) {
-    if (env.useCustomCache && env.customCache) return; // someone else's cache: leave it
-    env.customCache = checkedCache(() => (env.useBrowserCache === false ? undefined : caches.open(env.cacheKey ?? 'transformers-cache')), isModelFile);
+  const checked = checkedFetch(current[CHECKED] ?? current, isModelFile);
+  const fetch = (cache ? cache.fetch(checked) : checked) as Fetch & { [CHECKED]?: Fetch };
+  fetch[CHECKED] = current[CHECKED] ?? current;
+  env.fetch = fetch;
+  if (cache) {
+    env.customCache = cache;
     env.useCustomCache = true;
+    env.useBrowserCache = false;
   }
+  modelFetch = fetch;
 }
 
-/** The parts of the Cache API transformers.js's custom cache uses. */
-export interface ModelCache {
+/** What `installModelFetch` needs of a model cache. */
+export interface ModelCacheLike {
   match(key: string): Promise<Response | undefined>;
   put(key: string, response: Response): Promise<void>;
   delete(key: string): Promise<boolean>;
+  fetch(inner: Fetch): Fetch;
 }
 
-/**
- * The browser's Cache API store, as transformers.js uses it, with the checks: an entry for a model
- * file that is not that file (an HTML page an earlier version kept) is deleted and reported as not
- * there, so it is fetched again; such an answer is never stored.
- */
-export function checkedCache(open: () => Promise<Cache> | undefined, isModelFile: (url: string) => boolean): ModelCache {
-  const store = async () => {
-    try {
-      return await open();
-    } catch {
-      return undefined; // e.g. a private window that refuses the store: no cache, as transformers.js does
-    }
-  };
-  const cache: ModelCache & { [CHECKED]: true } = {
-    [CHECKED]: true,
-    async match(key) {
-      const found = await (await store())?.match(key);
-      if (!found || !isModelFile(absolute(key))) return found;
-      const checked = await checkModelResponse(key, found, { partial: false });
-      if (checked === found) return found;
-      await (await store())?.delete(key);
-      return undefined;
-    },
-    async put(key, response) {
-      const target = await store();
-      if (!target || !/^https?:/.test(absolute(key))) return; // the Cache API keeps only http(s) URLs
-      // The body was checked when it was fetched (checkedFetch): the headers suffice here.
-      if (isModelFile(absolute(key)) && modelFileProblem(pathOf(key), response.headers.get('content-type'))) return;
-      await target.put(key, response);
-    },
-    async delete(key) {
-      return (await (await store())?.delete(key)) ?? false;
-    },
-  };
-  return cache;
-}
+let modelFetch: Fetch | undefined;
 
-function isCheckedCache(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && CHECKED in value;
+/** The fetch for model files that transformers.js uses (checked, and through the model cache): the engine's own reads use it too. */
+export function installedModelFetch(): Fetch {
+  return modelFetch ?? fetch;
 }
 
 // -- helpers ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 /**
- * Reads a file of a model repo the way transformers.js resolves it: the local model folder first,
+ * Reads a file of a model repo (through the same checked fetch and model cache as transformers.js)
+ * the way transformers.js resolves it: the local model folder first,
  * then the Hub (or its mirror) when remote models are allowed.
  *
  * A file is missing (null) only when the server says so: a 404 or 410, or a 200 that is not that
@@ -10,7 +11,7 @@
  */
 import { env } from '@huggingface/transformers';
 import { EndpointError } from '../src/protocol/errors.js';
-import { absolute, checkModelText, describeHostFailure, fetchCause, isMissingStatus } from './model-fetch.js';
+import { absolute, checkModelText, describeHostFailure, fetchCause, hostFailureOf, installedModelFetch, isMissingStatus } from './model-fetch.js';
 
 export function localModelUrl(model: string, path: string): string {
   const base = env.localModelPath.endsWith('/') ? env.localModelPath : `${env.localModelPath}/`;
@@ -46,7 +47,8 @@ export async function fetchModelText(url: string, file = url.split(/[?#]/)[0]!.s
   const where = absolute(url);
   let response: Response;
   try {
-    response = await fetch(url);
+    // The same fetch as transformers.js's: checked, and through the model cache (model-cache.ts).
+    response = await installedModelFetch()(url);
   } catch (err) {
     throw new EndpointError(502, describeHostFailure(file, where, { kind: 'unreachable', cause: fetchCause(err) }));
   }
@@ -56,7 +58,8 @@ export async function fetchModelText(url: string, file = url.split(/[?#]/)[0]!.s
   }
   if (!response.ok) {
     void response.body?.cancel().catch(() => undefined);
-    throw new EndpointError(502, describeHostFailure(file, where, { kind: 'status', status: response.status, statusText: response.statusText }));
+    const failure = hostFailureOf(response) ?? { kind: 'status' as const, status: response.status, statusText: response.statusText };
+    throw new EndpointError(502, describeHostFailure(file, where, failure));
   }
   let text: string;
   try {

@@ -6,8 +6,9 @@ import { env } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-web/webgpu';
 import type { DeviceChoice, EngineOptions, EngineRuntime } from './runtime.js';
 import type { WasmPaths } from '../src/protocol/engine.js';
-import { fetchModelFile } from './model-files.js';
+import { fetchModelFile, localModelUrl, remoteModelUrl } from './model-files.js';
 import { installModelFetch } from './model-fetch.js';
+import { MODEL_CACHE_NAME, ModelCacheStore } from './model-cache.js';
 
 export interface BrowserRuntimeOptions {
   /** The default URLs; `configure` may name others (`wasmPaths`, from the page's WorkerEngineOptions). */
@@ -18,6 +19,8 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
   let adapter: Promise<AdapterProbe> | undefined;
   let useFallbackAdapter = false;
   const failureListeners: ((error: unknown) => void)[] = [];
+  let isModelFile: (url: string) => boolean = () => false;
+  const cache = new ModelCacheStore(async () => (typeof caches === 'undefined' ? undefined : caches.open(MODEL_CACHE_NAME)), (url) => isModelFile(url));
   watchSessions((error) => failureListeners.forEach((l) => l(error)));
 
   return {
@@ -32,16 +35,28 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
       env.localModelPath = options.localModelPath ?? '/models/';
       env.allowRemoteModels = options.allowRemoteModels ?? false;
       if (options.remoteHost) env.remoteHost = options.remoteHost;
-      installModelFetch(env, { cache: true }); // an HTML page for a model file is a missing file
+      isModelFile = (url) => under(url, env.localModelPath) || under(url, env.remoteHost);
+      // An HTML page for a model file is a missing file; every model file goes through one cache.
+      installModelFetch(env, { cache });
       const wasm = env.backends.onnx.wasm!;
       wasm.wasmPaths = { ...(options.wasmPaths ?? wasmPaths) };
       const cores = self.crossOriginIsolated ? (navigator.hardwareConcurrency ?? 1) : 1;
       wasm.numThreads = options.numThreads ?? Math.min(4, cores);
     },
     readModelFile: fetchModelFile,
-    listCached: async () => [],
-    deleteCached: async () => false,
-    storageEstimate: async () => ({ usage: null, quota: null, persisted: null }),
+    registerModel: (model) => cache.register(model, [modelPrefix(localModelUrl(model, '')), modelPrefix(remoteModelUrl(model, ''))]),
+    listCached: async () => {
+      await cache.flush();
+      return cache.list();
+    },
+    deleteCached: (model) => cache.deleteModel(model),
+    storageEstimate: async () => {
+      const storage = navigator.storage;
+      const estimate = await storage?.estimate?.().catch(() => undefined);
+      const persisted = await storage?.persisted?.().catch(() => undefined);
+      return { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persisted: persisted ?? null };
+    },
+    downloads: () => Object.fromEntries(cache.downloaded),
     threads: () => env.backends.onnx.wasm?.numThreads ?? 1,
     onSessionFailure: (listener) => void failureListeners.push(listener),
   };
@@ -113,4 +128,13 @@ function watchSessions(onFailure: (error: unknown) => void): void {
       });
     };
   }
+}
+
+function modelPrefix(url: string): string {
+  return new URL(url, self.location.href).href;
+}
+
+function under(url: string, prefix: string | undefined): boolean {
+  if (!prefix) return false;
+  return url.startsWith(new URL(prefix.endsWith('/') ? prefix : `${prefix}/`, self.location.href).href);
 }

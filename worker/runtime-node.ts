@@ -2,11 +2,12 @@
  * The engine's runtime in Node: onnxruntime-node on the CPU. Used by `local-endpoint serve` and by
  * fast tests. transformers.js does not chain sessions here, so failures do not poison anything.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { cpus } from 'node:os';
 import { env } from '@huggingface/transformers';
 import type { EngineOptions, EngineRuntime } from './runtime.js';
+import type { CachedModel } from '../src/protocol/engine.js';
 import { fetchModelText, remoteModelUrl } from './model-files.js';
 import { installModelFetch } from './model-fetch.js';
 import { EndpointError } from '../src/protocol/errors.js';
@@ -38,12 +39,88 @@ export function nodeRuntime(): EngineRuntime {
           const why = ((err as Error)?.message ?? String(err)).split(',')[0]!; // "EACCES: permission denied"
           throw new EndpointError(500, `${model}/${path} could not be read from the local model folder: ${why}.`);
         }
-        return env.allowRemoteModels ? fetchModelText(remoteModelUrl(model, path), path) : null;
+        return env.allowRemoteModels ? readThroughDiskCache(model, path) : null;
       }
     },
-    listCached: async () => [],
-    deleteCached: async () => false,
-    storageEstimate: async () => ({ usage: null, quota: null, persisted: null }),
+    listCached: () => listDiskCache(),
+    deleteCached: async (model) => {
+      const folder = diskCacheFolder(model);
+      if (!folder || !(await isDir(folder))) return false;
+      await rm(folder, { recursive: true, force: true });
+      return true;
+    },
+    storageEstimate: async () => {
+      // The disk cache's size, and the space left on its disk: there is no quota in Node.
+      if (!env.useFSCache || !env.cacheDir || !(await isDir(env.cacheDir))) return { usage: null, quota: null, persisted: null };
+      const usage = (await walk(env.cacheDir)).reduce((n, f) => n + f.bytes, 0);
+      const disk = await statfs(env.cacheDir).catch(() => null);
+      return { usage, quota: disk ? usage + disk.bavail * disk.bsize : null, persisted: true };
+    },
     threads: () => threads,
   };
+}
+
+// -- the model cache in Node: transformers.js's file cache (env.cacheDir) ------------------------
+
+/**
+ * In Node, models downloaded from the Hub (or a mirror) are kept by transformers.js under
+ * `env.cacheDir/<model>/<file>`. The engine's own reads of a downloaded model (modules.json, the
+ * pooling config) are kept there too, so they are fetched once; models in the local model folder
+ * are the user's own files and are not "cached".
+ */
+function diskCacheFolder(model: string): string | null {
+  if (!env.useFSCache || !env.cacheDir) return null;
+  const folder = join(env.cacheDir, model);
+  return relative(env.cacheDir, folder).startsWith('..') ? null : folder;
+}
+
+async function readThroughDiskCache(model: string, path: string): Promise<string | null> {
+  const folder = diskCacheFolder(model);
+  const file = folder ? join(folder, path) : null;
+  if (file && !relative(folder!, file).startsWith('..')) {
+    const kept = await readFile(file, 'utf8').catch(() => null);
+    if (kept !== null) return kept;
+  }
+  const text = await fetchModelText(remoteModelUrl(model, path), path);
+  if (text !== null && file) {
+    await mkdir(dirname(file), { recursive: true }).catch(() => undefined);
+    await writeFile(file, text).catch(() => undefined);
+  }
+  return text;
+}
+
+async function listDiskCache(): Promise<CachedModel[]> {
+  if (!env.useFSCache || !env.cacheDir || !(await isDir(env.cacheDir))) return [];
+  const files = await walk(env.cacheDir);
+  const models = new Map<string, CachedModel>();
+  // A model is a folder holding a config.json: `<org>/<name>/config.json` or `<name>/config.json`.
+  const roots = files.filter((f) => f.path.endsWith(`${sep}config.json`) && f.path.split(sep).length <= 3).map((f) => dirname(f.path));
+  for (const file of files) {
+    const root = roots.filter((r) => file.path.startsWith(`${r}${sep}`)).sort((a, b) => b.length - a.length)[0];
+    if (!root) continue;
+    const model = root.split(sep).join('/');
+    const entry = models.get(model) ?? { model, files: [], bytes: 0, lastUsed: null };
+    entry.files.push({ path: file.path.slice(root.length + 1).split(sep).join('/'), bytes: file.bytes });
+    entry.bytes += file.bytes;
+    entry.lastUsed = Math.max(entry.lastUsed ?? 0, file.used);
+    models.set(model, entry);
+  }
+  return [...models.values()].sort((a, b) => a.model.localeCompare(b.model));
+}
+
+async function walk(root: string, under = ''): Promise<{ path: string; bytes: number; used: number }[]> {
+  const found: { path: string; bytes: number; used: number }[] = [];
+  for (const entry of await readdir(join(root, under), { withFileTypes: true }).catch(() => [])) {
+    const path = under ? join(under, entry.name) : entry.name;
+    if (entry.isDirectory()) found.push(...(await walk(root, path)));
+    else if (entry.isFile()) {
+      const info = await stat(join(root, path));
+      found.push({ path, bytes: info.size, used: Math.max(info.mtimeMs, info.atimeMs) });
+    }
+  }
+  return found;
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isDirectory() ?? false;
 }

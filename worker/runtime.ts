@@ -23,6 +23,10 @@ export interface EngineRuntime {
   configure(options: EngineOptions): Promise<void>;
   /** Reads a text file of a model repo; null when it does not exist. */
   readModelFile(model: string, path: string): Promise<string | null>;
+  /** Names a model before it loads, so the cache knows whose files it stores. */
+  registerModel?(model: string): Promise<void>;
+  /** Network downloads of model files since this runtime started, by URL (the model cache's count). */
+  downloads?(): Record<string, number>;
   /** The models in the model cache. */
   listCached(): Promise<CachedModel[]>;
   /** Deletes a model's files from the model cache; false when none were there. */

@@ -198,6 +198,12 @@ export interface EngineStatus {
   /** Set once a failed ONNX session has poisoned this worker. */
   poisoned?: string;
   batching: 'auto' | 'on' | 'off';
+  /** The memory budget, when one is set (`EngineOptions.memoryBudget`). */
+  memoryBudget?: MemoryBudget;
+  /** Pipelines disposed to stay within the budget since the engine started. */
+  evicted?: number;
+  /** Network downloads of model files since the engine started, by URL (browser: the model cache's count). */
+  downloads?: Record<string, number>;
 }
 
 /** Reports model-file downloads while a pipeline loads. */

@@ -36,8 +36,10 @@ describe('WorkerEngine', () => {
     }
     const status = await engine.status();
     expect(status.pipelines).toEqual([
-      { task: 'feature-extraction', model: ENCODER, device: 'wasm', state: 'ready', queued: 0 },
+      { task: 'feature-extraction', model: ENCODER, device: 'wasm', state: 'ready', queued: 0, bytes: expect.any(Number), lastUsed: expect.any(Number) },
     ]);
+    // The size the memory budget counts: the model's files, the weights the largest of them.
+    expect(status.pipelines[0]!.bytes).toBeGreaterThanOrEqual(events[0]!.filter((e) => e.file === 'onnx/model.onnx' && e.status === 'progress').at(-1)!.total!);
   });
 
   it('runs the calls to one pipeline one at a time, in the order they arrived (unbatched)', async () => {
@@ -164,7 +166,7 @@ describe('WorkerEngine', () => {
 describe('privacy', () => {
   it('in local mode nothing leaves the page’s origin: only the app’s own model and runtime files are fetched', async () => {
     // Earlier tests left the model in transformers.js's Cache Storage; start from the network.
-    await caches.delete('transformers-cache');
+    await caches.delete('local-endpoint-models');
     engine = new WorkerEngine();
     await commands.startNetworkRecording();
     const result = await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: 'my secret text', device: 'wasm' });

@@ -97,9 +97,27 @@ describe('Engine in Node', () => {
     await engine.load({ task: 'text-classification', model: CLASSIFIER });
     const status = await engine.status();
     expect(status).toMatchObject({ runtime: 'node', device: { device: 'cpu' }, tasks: supportedTasks });
-    expect(status.pipelines).toContainEqual({ task: 'text-classification', model: CLASSIFIER, device: 'cpu', state: 'ready', queued: 0 });
+    expect(status.pipelines).toContainEqual(expect.objectContaining({ task: 'text-classification', model: CLASSIFIER, device: 'cpu', state: 'ready', queued: 0, bytes: expect.any(Number), lastUsed: expect.any(Number) }));
     await engine.dispose(CLASSIFIER);
     expect((await engine.status()).pipelines.some((p) => p.model === CLASSIFIER)).toBe(false);
     expect((await engine.infer({ task: 'text-classification', model: CLASSIFIER, inputs: 'x' })).ok).toBe(true);
+  });
+});
+
+describe('the memory budget (Node)', () => {
+  it('disposes the least recently used pipeline past the budget, reports sizes, and loads an evicted one again', async () => {
+    const budgeted = new Engine(nodeRuntime(), { localModelPath: '.fixtures/models', memoryBudget: { pipelines: 1 } });
+    const first = await budgeted.infer({ task: 'text-classification', model: CLASSIFIER, inputs: CLASSIFY_TEXT });
+    expect(first).toMatchObject({ ok: true });
+    expect(await budgeted.infer({ task: 'feature-extraction', model: ENCODER, inputs: EMBED_TEXT })).toMatchObject({ ok: true });
+    await expect.poll(async () => (await budgeted.status()).pipelines.map((p) => p.model)).toEqual([ENCODER]);
+    const status = await budgeted.status();
+    expect(status).toMatchObject({ evicted: 1, memoryBudget: { pipelines: 1 } });
+    expect(status.pipelines[0]!.bytes).toBeGreaterThan(10_000);
+    const again = await budgeted.infer({ task: 'text-classification', model: CLASSIFIER, inputs: CLASSIFY_TEXT });
+    expect((again as { output: unknown }).output).toEqual((first as { output: unknown }).output);
+    await budgeted.unload(CLASSIFIER);
+    expect((await budgeted.status()).pipelines).toEqual([]);
+    await budgeted.dispose();
   });
 });

@@ -14,7 +14,6 @@ import {
   bodyNeeded,
   checkModelResponse,
   checkModelText,
-  checkedCache,
   checkedFetch,
   installModelFetch,
   modelFileProblem,
@@ -185,53 +184,15 @@ describe('checkModelResponse and checkedFetch', () => {
   });
 });
 
-describe('checkedCache', () => {
-  /** A Cache API store in memory: match, put, delete. */
-  function memoryCache() {
-    const entries = new Map<string, Response>();
-    return {
-      entries,
-      cache: {
-        match: async (key: string) => entries.get(key)?.clone(),
-        put: async (key: string, response: Response) => void entries.set(key, response),
-        delete: async (key: string) => entries.delete(key),
-      } as unknown as Cache,
-    };
-  }
-  const isModel = (u: string) => u.startsWith('https://mirror.example/');
-
-  it('deletes an HTML entry an earlier version kept and reports it as not there; keeps and serves good ones', async () => {
-    const { entries, cache } = memoryCache();
-    const store = checkedCache(async () => cache, isModel);
-    const key = 'https://mirror.example/m/resolve/main/preprocessor_config.json';
-    entries.set(key, new Response(PAGE, { headers: { 'content-type': 'text/html' } }));
-    expect(await store.match(key)).toBeUndefined();
-    expect(entries.has(key)).toBe(false);
-    await store.put(key, new Response('{"size": 2}', { headers: { 'content-type': 'application/json' } }));
-    expect(await (await store.match(key))!.json()).toEqual({ size: 2 });
-    // Never stores an HTML answer for a model file; stores the WASM files as they are.
-    await store.put('https://mirror.example/m/resolve/main/generation_config.json', new Response(PAGE, { headers: { 'content-type': 'text/html' } }));
-    expect(entries.has('https://mirror.example/m/resolve/main/generation_config.json')).toBe(false);
-    await store.put('https://app.example/ort.wasm', new Response('wasm'));
-    expect(await (await store.match('https://app.example/ort.wasm'))!.text()).toBe('wasm');
-    expect(await store.delete(key)).toBe(true);
-  });
-
-  it('behaves as no cache when the store cannot be opened', async () => {
-    const store = checkedCache(() => Promise.reject(new DOMException('denied', 'SecurityError')), isModel);
-    expect(await store.match('https://mirror.example/m/resolve/main/config.json')).toBeUndefined();
-    await store.put('https://mirror.example/m/resolve/main/config.json', new Response('{}'));
-    expect(await store.delete('https://mirror.example/m/resolve/main/config.json')).toBe(false);
-  });
-});
-
 describe('the Node engine and a Hub mirror behind an SPA fallback', () => {
   const root = resolve('.fixtures/models');
   let mirror: string;
   let server: http.Server;
+  const requested: string[] = [];
   beforeAll(async () => {
     // `<model>/resolve/main/<file>` from the fixture folder; a missing file is the app's page.
     server = http.createServer((req, res) => {
+      requested.push(decodeURIComponent((req.url ?? '').split('?')[0]!));
       const match = /^\/(.+?)\/resolve\/[^/]+\/(.+)$/.exec(decodeURIComponent((req.url ?? '').split('?')[0]!));
       const file = match ? normalize(join(root, match[1]!, match[2]!)) : '';
       let size = -1;
@@ -272,6 +233,26 @@ describe('the Node engine and a Hub mirror behind an SPA fallback', () => {
     const fromFolder = await local.infer({ task, model, inputs });
     expect(fromMirror).toMatchObject({ ok: true });
     expect((fromMirror as { output: unknown }).output).toEqual((fromFolder as { output: unknown }).output);
+  });
+
+  it('keeps what it downloaded, the engine’s own reads included: listed, read again without a request, deleted on demand', async () => {
+    const first = await engine().infer({ task: 'sentence-embeddings', model: ENCODER, inputs: EMBED_TEXT });
+    expect(first).toMatchObject({ ok: true });
+    const listed = (await engine().listCached()).find((m) => m.model === ENCODER);
+    expect(listed?.files.map((f) => f.path)).toEqual(expect.arrayContaining(['config.json', 'modules.json', '1_Pooling/config.json', 'onnx/model.onnx']));
+    expect(listed!.files.find((f) => f.path === 'onnx/model.onnx')!.bytes).toBe(statSync(join(root, ENCODER, 'onnx/model.onnx')).size);
+    expect(listed!.lastUsed).toBeGreaterThan(0);
+    requested.length = 0;
+    const again = await engine().infer({ task: 'sentence-embeddings', model: ENCODER, inputs: EMBED_TEXT });
+    expect((again as { output: unknown }).output).toEqual((first as { output: unknown }).output);
+    // Only the optional files the mirror does not have are asked for again (transformers.js's file cache keeps no absence).
+    expect(requested.filter((u) => /modules\.json|1_Pooling|model\.onnx|tokenizer\.json/.test(u))).toEqual([]);
+    const estimate = await engine().storageEstimate();
+    expect(estimate.usage).toBeGreaterThanOrEqual(listed!.bytes);
+    expect(estimate.quota).toBeGreaterThan(0);
+    expect(await engine().deleteCached(ENCODER)).toBe(true);
+    expect((await engine().listCached()).map((m) => m.model)).not.toContain(ENCODER);
+    expect(await engine().deleteCached(ENCODER)).toBe(false);
   });
 
   it('a model the mirror does not have is a 400 naming config.json, its URL and the HTML answer, never a JSON parse error', async () => {

@@ -16,12 +16,12 @@ describe('PipelineCache', () => {
     };
     const seen: ProgressEvent[][] = [[], [], []];
     const all = seen.map((list) => cache.get(key, load, (e) => list.push(e)));
-    expect(cache.list()).toEqual([{ key, state: 'loading' }]);
+    expect(cache.list()).toMatchObject([{ key, state: 'loading' }]);
     release();
     expect(await Promise.all(all)).toEqual(['pipe', 'pipe', 'pipe']);
     expect(loads).toBe(1);
     for (const list of seen) expect(list).toHaveLength(1);
-    expect(cache.list()).toEqual([{ key, state: 'ready' }]);
+    expect(cache.list()).toMatchObject([{ key, state: 'ready', bytes: 5, busy: 0 }]);
     expect(await cache.get(key, load)).toBe('pipe');
     expect(loads).toBe(1);
   });
@@ -51,5 +51,31 @@ describe('PipelineCache', () => {
       },
     );
     expect(result).toBe('ok');
+  });
+
+  it('overBudget picks the least recently used ready pipelines that are not in use, never the one kept', async () => {
+    const cache = new PipelineCache<string>();
+    const k = (model: string) => ({ ...key, model });
+    const sized = (bytes: number) => async (report: (e: ProgressEvent) => void) => {
+      report({ status: 'progress', task: key.task, model: 'x', file: 'onnx/model.onnx', loaded: bytes, total: bytes });
+      return 'pipe';
+    };
+    await cache.get(k('a'), sized(100));
+    await new Promise((ok) => setTimeout(ok, 5));
+    await cache.get(k('b'), sized(200));
+    await new Promise((ok) => setTimeout(ok, 5));
+    await cache.get(k('c'), sized(300));
+    expect(cache.overBudget({ pipelines: 3 })).toEqual([]);
+    expect(cache.overBudget({ pipelines: 2 })).toEqual([k('a')]);
+    expect(cache.overBudget({ bytes: 350 })).toEqual([k('a'), k('b')]);
+    expect(cache.overBudget({ pipelines: 1 }, k('a'))).toEqual([k('b'), k('c')]);
+    // In use: never evicted; using it makes it the most recent.
+    const done = cache.use(k('a'));
+    expect(cache.overBudget({ pipelines: 2 })).toEqual([k('b')]);
+    done();
+    expect(cache.overBudget({ pipelines: 2 })).toEqual([k('b')]);
+    // Still loading: never evicted.
+    void cache.get(k('d'), () => new Promise(() => undefined));
+    expect(cache.overBudget({ pipelines: 1 }, k('c'))).toEqual([k('b'), k('a')]);
   });
 });

@@ -15,7 +15,7 @@ const SPA = '/spa-models/';
 const VIT = 'local-endpoint/tiny-vit-classifier';
 const CTC = 'local-endpoint/tiny-wav2vec2-ctc';
 const MISSING = 'local-endpoint/no-such-model';
-const CACHE = 'transformers-cache';
+const CACHE = 'local-endpoint-models';
 
 let png: Uint8Array;
 let wav: Uint8Array;
@@ -88,7 +88,14 @@ describe('models behind a static host whose fallback answers 200 text/html', () 
       const type = (await cache.match(url))!.headers.get('content-type');
       expect(type, url).not.toMatch(/html/); // …and holds only the real files
     }
-    expect(keys.some((u) => u.endsWith('generation_config.json') || u.endsWith('modules.json'))).toBe(false);
+    // Files the host does not have (its HTML page for them) are kept only as empty "absent" marks.
+    const absent = keys.filter((u) => u.endsWith('generation_config.json') || u.endsWith('modules.json'));
+    expect(absent.length).toBeGreaterThan(0);
+    for (const url of absent) {
+      const entry = (await cache.match(url))!;
+      expect(entry.headers.get('x-local-endpoint-absent'), url).toBe('1');
+      expect(await entry.text()).toBe('');
+    }
   });
 
   it('heals a Cache API store an earlier version filled with an HTML answer', async () => {

@@ -13,7 +13,7 @@ import type { EngineRequest, EngineResult } from '../../src/protocol/engine.js';
 import { CLASSIFIER, CLASSIFY_TEXT, EMBED_TEXT, ENCODER, LLAMA, norm } from '../helpers.js';
 
 const MISSING = 'local-endpoint/no-such-model';
-const CACHE = 'transformers-cache';
+const CACHE = 'local-endpoint-models';
 const flaky = (action: string, file: string) => `/flaky-models/${action}=${encodeURIComponent(file)}/`;
 const url = (base: string, model: string, file: string) => new URL(`${base}${model}/${file}`, location.href).href;
 
