@@ -2,12 +2,18 @@
  * The layer check (`npm run check:layers`, run in CI). Layers import only downward:
  * - in the worker: protocol ← wire ← tasks ← the engine in worker/ ← the worker entry;
  * - on the page: protocol ← wire ← tasks ← local-fetch ← host and client ← src/index.ts;
- * - src/node and src/cli on top of both.
+ * - src/node and src/cli on top of both;
+ * - src/sw, the Service Worker Endpoint: its Service Worker side (what `local-endpoint/sw`
+ *   exports) imports only the protocol and the wire, never the engine or transformers.js (a
+ *   Service Worker cannot run them); its page side (page-bridge.ts) sits beside the client, under
+ *   src/index.ts.
  * Nothing on the page imports worker/ (the host starts the worker by URL), and there are no cycles.
  */
 const { readFileSync } = require('node:fs');
 
-const PAGE = '^src/(index\\.ts|client/|host/|local-fetch/)';
+const PAGE = '^src/(index\\.ts|client/|host/|local-fetch/|sw/)';
+/** The Service Worker side of src/sw: everything there but the page's half of the bridge. */
+const SW_SIDE = '^src/sw/(?!page-bridge\\.ts$)';
 /** The task modules are the files the registry imports from a task group folder. */
 const TASK_MODULES = [...readFileSync(`${__dirname}/src/tasks/registry.ts`, 'utf8').matchAll(/from '\.\/([a-z-]+\/[a-z0-9-]+)\.js'/g)]
   .filter(([, path]) => !path.startsWith('shared/'))
@@ -82,6 +88,27 @@ module.exports = {
       to: { path: '^src/cli/' },
     },
     {
+      name: 'service-worker-imports-only-protocol-and-wire',
+      severity: 'error',
+      comment: 'The Service Worker side of src/sw runs where transformers.js cannot (import() is refused there): it may use the protocol, the wire and itself, never the engine, the page API or a model runtime.',
+      from: { path: SW_SIDE },
+      to: { path: '^(src|worker)/', pathNot: ['^src/(protocol|wire)/', SW_SIDE] },
+    },
+    {
+      name: 'service-worker-loads-no-model-runtime',
+      severity: 'error',
+      comment: 'No transformers.js, onnxruntime, official client or comlink in the Service Worker bundle.',
+      from: { path: SW_SIDE },
+      to: { path: 'node_modules/(@huggingface/(transformers|inference)|onnxruntime-(web|node|common)|comlink)/' },
+    },
+    {
+      name: 'sw-layer-above-the-page-layers',
+      severity: 'error',
+      comment: 'src/sw is on top of local-fetch, host and client; only src/index.ts (the bridge) and the sw entry use it.',
+      from: { path: '^(worker/|src/(protocol|wire|tasks|local-fetch|host|client|node|cli)/)' },
+      to: { path: '^src/sw/' },
+    },
+    {
       name: 'shipped-code-never-imports-the-repo-tooling',
       severity: 'error',
       comment: 'src/ and worker/ ship in the package; tests, fixtures, demo, bench and build scripts do not.',
@@ -91,7 +118,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist)/' },
+    // node_modules stays in the graph as leaves (doNotFollow), so rules can name packages.
+    exclude: { path: '(^|/)dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },

@@ -12,6 +12,7 @@ import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from '../build/vite-plug
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SHARED_MEDIA } from '../fixtures/media-location.js';
+import { LINK_MBIT, printOffline, runOffline, slowModelsPlugin } from './offline.js';
 import type { BatchingResult, ConfigResult, GenerationResult, MediaResult } from './page.js';
 
 const { values } = parseArgs({
@@ -35,7 +36,7 @@ const server = await createServer({
   configFile: false,
   root: 'bench',
   logLevel: 'warn',
-  plugins: [modelsPlugin('.fixtures/models')],
+  plugins: [modelsPlugin('.fixtures/models'), slowModelsPlugin('.fixtures/models', (LINK_MBIT * 1e6) / 8, ISOLATION_HEADERS)],
   // No watcher and no HMR: an edit elsewhere in the tree must not reload the page mid-run.
   server: { headers: ISOLATION_HEADERS, host: '127.0.0.1', port: 0, fs: { allow: ['..'] }, watch: null, hmr: false },
   optimizeDeps: { include: WORKER_DEPS },
@@ -68,6 +69,9 @@ try {
   printBatching(out.batching);
   printGeneration(out.generation);
   printMedia(out.media);
+  if (!values.only || values.only.includes('offline')) {
+    printOffline(await runOffline(browser, `http://127.0.0.1:${address.port}`, Math.max(3, Math.round(Number(values.rounds) / 8)), '.fixtures/models'));
+  }
 } finally {
   await browser.close();
   await server.close();

@@ -30,6 +30,9 @@ const expect: [file: string, contains?: string][] = [
   ['dist/src/node/index.js'],
   ['dist/src/node/index.d.ts'],
   ['dist/worker/index.d.ts'],
+  // The Service Worker entry: the proxy and the app shell, with no engine or model runtime in its imports.
+  ['dist/src/sw/index.js'],
+  ['dist/src/sw/index.d.ts'],
   ['dist/src/host/worker-engine.js', "new Worker(new URL('../../worker/index.js', import.meta.url)"],
   ['dist/worker/index.js', "new URL('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url)"],
   ['dist/src/cli/main.js', '#!/usr/bin/env node'],

@@ -19,6 +19,7 @@ import {
 } from './view.ts';
 import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask } from './media.ts';
 import { toBase64 } from '../src/tasks/shared/base64.ts';
+import { startServiceWorker } from './sw-register.ts';
 
 /**
  * Each task's example input, from its spec (the Endpoint server's own test payloads), as the box
@@ -62,6 +63,9 @@ const DEFAULT_PARAMETERS: Record<string, string> = Object.fromEntries(
   }),
 );
 
+/** The latest run's client and its settings (see run()). */
+let lastClient: { key: string; engine: WorkerEngine; client: LocalEndpointClient } | undefined;
+
 /** Generation the demo streams token by token (Stop aborts it). */
 const STREAMED = new Set(['text-generation', 'conversational']);
 let stopping: AbortController | undefined;
@@ -71,7 +75,8 @@ let modelsByTask: Record<string, string[]> = {};
 let engine = createEngine();
 
 function createEngine(): WorkerEngine {
-  return new WorkerEngine({ allowRemoteModels: ui.allowRemote.checked });
+  // A pass over every task would otherwise keep each model loaded: at most four stay (least recently used out).
+  return new WorkerEngine({ allowRemoteModels: ui.allowRemote.checked, memoryBudget: { pipelines: 4 } });
 }
 
 async function loadModelIndex(): Promise<void> {
@@ -109,7 +114,7 @@ function onTaskChange(): void {
 function onModeChange(): void {
   const mode = modeValue();
   ui.endpoint.disabled = mode === 'local';
-  ui.timeout.disabled = mode !== 'auto';
+  ui.timeout.disabled = mode === 'local';
   updateEndpointHint();
 }
 
@@ -120,7 +125,7 @@ function updateEndpointHint(): void {
   // A generated model lives in .fixtures/models; a Hub id is downloaded by the server.
   const where = generated ? ' --models-dir .fixtures/models' : '';
   command.textContent = `npx local-endpoint serve --task ${ui.task.value} --model ${model}${where} --port 8080`;
-  ui.endpointHint.replaceChildren('Used by remote and auto. ', command, ' gives one at http://127.0.0.1:8080.');
+  ui.endpointHint.replaceChildren('Used by every mode but local. ', command, ' gives one at http://127.0.0.1:8080.');
 }
 
 function updateParameterHint(): void {
@@ -177,17 +182,20 @@ async function run(): Promise<void> {
   clearProgress();
   const started = performance.now();
   try {
-    const client = new LocalEndpointClient({
+    // The same settings keep the same client: handoff's switch and the breaker live in it.
+    const options = {
       mode,
       ...(mode === 'local' ? {} : { endpointUrl }),
-      ...(mode === 'auto' && timeoutMs > 0 ? { timeoutMs } : {}),
+      ...(mode !== 'local' && timeoutMs > 0 ? { timeoutMs } : {}),
       model,
       task,
       device: ui.device.value as DevicePreference,
-      engine,
-      onProgress: showProgress,
-      onRoute: showRoute,
-    });
+    };
+    const key = JSON.stringify(options);
+    if (lastClient?.key !== key || lastClient.engine !== engine) {
+      lastClient = { key, engine, client: new LocalEndpointClient({ ...options, engine, onProgress: showProgress, onRoute: showRoute }) };
+    }
+    const { client } = lastClient;
     const inputs = parseInputs();
     const payload = { inputs, parameters: parameters.value };
     let answer: unknown;
@@ -316,6 +324,7 @@ ui.form.addEventListener('submit', (event) => {
   if (!ui.run.disabled) void run();
 });
 
+startServiceWorker(() => engine); // the Endpoint for code that knows nothing of this library, and the offline app shell
 await loadModelIndex();
 onTaskChange();
 onModeChange();

@@ -1,5 +1,5 @@
 /** The page's elements and how each part of the output is drawn. Plain DOM, no state. */
-import type { EngineStatus, ProgressEvent, RouteInfo } from '../src/index.ts';
+import type { EngineStatus, Mode, ProgressEvent, RouteInfo } from '../src/index.ts';
 
 export function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -34,9 +34,9 @@ export const ui = {
   status: byId('status'),
 };
 
-export function modeValue(): 'local' | 'remote' | 'auto' {
+export function modeValue(): Mode {
   const checked = ui.form.querySelector<HTMLInputElement>('input[name="mode"]:checked');
-  return (checked?.value ?? 'local') as 'local' | 'remote' | 'auto';
+  return (checked?.value ?? 'local') as Mode;
 }
 
 export function fillSelect(select: HTMLSelectElement, values: readonly string[]): void {
@@ -52,14 +52,27 @@ export function fillModels(models: readonly string[]): void {
 
 // -- the answer --------------------------------------------------------------------------------
 
+/**
+ * The route badge: the path, and what ran it (the local device, or the Endpoint's
+ * x-compute-type and x-compute-time), the breaker when open; below it, why this path answered.
+ */
 export function showRoute(route: RouteInfo | undefined): void {
   ui.badge.hidden = !route;
-  ui.fallback.hidden = !route?.fallbackReason && !route?.deviceFallback;
+  ui.fallback.hidden = !route;
   if (!route) return;
-  ui.badge.textContent = route.device ? `${route.path} · ${route.device}` : route.path;
+  const ranOn = route.path === 'local' ? route.device : route.computeType;
+  ui.badge.textContent = [
+    route.path,
+    ranOn,
+    route.computeTime === undefined ? '' : `${(route.computeTime * 1000).toFixed(0)} ms compute`,
+    route.breakerOpen ? 'breaker open' : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   ui.badge.className = `badge ${route.path}`;
+  ui.badge.title = `mode ${route.mode}${route.local ? ` · local model: ${route.local}` : ''} · breaker ${route.breaker}`;
   ui.fallback.textContent = [
-    route.fallbackReason ? `Fell back to local: ${route.fallbackReason}` : '',
+    route.fallbackReason ? `Fell back to local: ${route.fallbackReason}` : `${route.mode}: ${route.reason}`,
     route.deviceFallback ? `Ran on ${route.device}: ${route.deviceFallback}` : '',
   ]
     .filter(Boolean)

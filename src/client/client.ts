@@ -12,15 +12,18 @@ import { clientMethods, type TaskClientMethod } from '../tasks/registry.js';
 import { createLocalFetch, type FetchFn } from '../local-fetch/index.js';
 import type { CachedModel, EngineInterface, EngineStatus, ProgressEvent, StorageInfo } from '../protocol/engine.js';
 import { WorkerEngine } from '../host/worker-engine.js';
-import { policyFetch, type Mode, type RouteInfo } from './policy.js';
+import { CircuitBreaker, LOCAL_MODES, LocalWarmer, policyFetch, type BreakerOptions, type DownloadContext, type Mode, type RouteInfo } from './policy.js';
 import { remoteFetch } from './remote.js';
 import type { Dialect } from '../tasks/types.js';
 import type { DevicePreference } from '../protocol/engine.js';
 
 export interface LocalEndpointClientOptions {
-  /** `local` (default without endpointUrl), `remote`, or `auto` (default with one). */
+  /**
+   * Who answers (see `Mode`): `local` (default without endpointUrl), `remote`, `remote-first`
+   * (default with one; `auto` is its old name), `local-first`, `race` or `handoff`.
+   */
   mode?: Mode;
-  /** The remote Inference Endpoint. Required for `remote` and `auto`. */
+  /** The remote Inference Endpoint. Required in every mode but `local`. */
   endpointUrl?: string;
   accessToken?: string;
   /** The model to run locally: a Hub id, or a folder under the engine's local model path. */
@@ -31,10 +34,27 @@ export interface LocalEndpointClientOptions {
   dtype?: string;
   /** The engine; by default one shared module Web Worker for the page. */
   engine?: EngineInterface;
-  /** `auto`: answer locally when the remote Endpoint takes longer than this (ms). */
+  /**
+   * Give up on the remote Endpoint when its answer has not started after this many ms (a started
+   * stream is never cut). A timeout counts as a remote failure and as a cold remote.
+   */
   timeoutMs?: number;
+  /**
+   * The remote Endpoint's circuit breaker: after `failures` consecutive failures (network error,
+   * 5xx, timeout; default 3) the remote is not asked for `coolDownMs` (default 30 000), then one
+   * probe goes through. `false`: no breaker. Its state: `client.breaker`.
+   */
+  breaker?: BreakerOptions | false;
+  /**
+   * Whether a background download (handoff, warming for a cold remote, race's local side) of a
+   * model that is not loaded or cached may start. Default: not when `navigator.connection.saveData`
+   * is set or the connection is metered (`cellular`, or `metered()`); `true`/`false`, or decide.
+   */
+  allowDownload?: boolean | ((context: DownloadContext) => boolean);
+  /** The app's own test for a metered connection, added to `navigator.connection.type === 'cellular'`. */
+  metered?: () => boolean;
   onProgress?: (event: ProgressEvent) => void;
-  /** Called after each answer with the path that gave it. */
+  /** Called after each answer with the path that gave it and why (also in `lastRoute`). */
   onRoute?: (route: RouteInfo) => void;
   /** The network fetch for the remote path (default: the global fetch). */
   fetch?: FetchFn;
@@ -70,8 +90,9 @@ export function defaultEngine(): WorkerEngine {
 }
 
 /**
- * The official client's task methods, answered locally, remotely, or remotely with a local
- * fallback (see `mode`). Each method posts to the task its spec belongs to: `textClassification`
+ * The official client's task methods, answered locally or remotely by the policy of `mode`
+ * (local, remote, remote-first, local-first, race, handoff); `lastRoute` and `onRoute` say which
+ * path answered and why, `breaker` holds the remote Endpoint's circuit breaker. Each method posts to the task its spec belongs to: `textClassification`
  * to text-classification, `textGeneration`, `textGenerationStream`, `chatCompletion` and
  * `chatCompletionStream` to text-generation (the `/v1/completions` and `/v1/chat/completions`
  * routes), and so on.
@@ -87,18 +108,27 @@ export interface LocalEndpointClient extends TaskMethods {}
 
 export class LocalEndpointClient {
   readonly mode: Mode;
-  /** The path that answered the latest request. */
+  /** The path that answered the latest request, and why. */
   lastRoute: RouteInfo | undefined;
+  /**
+   * The remote Endpoint's circuit breaker, shared by all of this client's calls: `state`
+   * (`closed`, `open`, `half-open`), `snapshot()`, `reset()`. None in `local` mode or with `breaker: false`.
+   */
+  readonly breaker: CircuitBreaker | undefined;
+  /** The local model's background loads (handoff, a cold remote), shared by this client's calls. */
+  private readonly warmer: LocalWarmer;
   /** The local engine; remote mode has none. */
   private readonly engine: EngineInterface | undefined;
 
   constructor(private readonly options: LocalEndpointClientOptions) {
     LocalEndpointClient.addTaskMethods();
-    this.mode = options.mode ?? (options.endpointUrl ? 'auto' : 'local');
+    this.mode = options.mode ?? (options.endpointUrl ? 'remote-first' : 'local');
     if (this.mode !== 'local' && !options.endpointUrl) {
       throw new TypeError(`mode "${this.mode}" needs an endpointUrl.`);
     }
-    this.engine = options.engine ?? (this.mode === 'remote' ? undefined : defaultEngine());
+    this.engine = options.engine ?? (LOCAL_MODES.includes(this.mode) ? defaultEngine() : undefined);
+    this.breaker = this.mode === 'local' || options.breaker === false ? undefined : new CircuitBreaker(options.breaker);
+    this.warmer = new LocalWarmer({ allowDownload: options.allowDownload, metered: options.metered });
   }
 
   /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
@@ -132,11 +162,13 @@ export class LocalEndpointClient {
 
   /** Deletes a model's files from the local model cache and unloads it; false when none were cached. */
   deleteCached(model: string): Promise<boolean> {
+    this.warmer.forget(model); // handoff goes back to the remote Endpoint until it is loaded again
     return this.localEngine().deleteCached(model);
   }
 
   /** Frees a model's pipelines in the local engine (its files stay cached). */
   unload(model: string = this.options.model): Promise<void> {
+    this.warmer.forget(model);
     return this.localEngine().unload(model);
   }
 
@@ -203,6 +235,9 @@ export class LocalEndpointClient {
       local,
       remote: remoteFetch(dialect, this.options.fetch),
       timeoutMs,
+      breaker: this.breaker ?? false,
+      warmer: this.warmer,
+      ...(this.engine ? { localModel: { engine: this.engine, request: { task, model, device, dtype }, onProgress } } : {}),
       onRoute: (route) => {
         this.lastRoute = route;
         this.options.onRoute?.(route);

@@ -7,7 +7,8 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
-import { WorkerEngine } from '../../src/index.js';
+import { LocalEndpointClient, WorkerEngine } from '../../src/index.js';
+import type { ProgressEvent } from '../../src/protocol/engine.js';
 import type { EngineRequest, EngineResult } from '../../src/protocol/engine.js';
 import { CLASSIFIER, CLASSIFY_TEXT, EMBED_TEXT, ENCODER, NLI, maxAbsDiff } from '../helpers.js';
 
@@ -102,6 +103,34 @@ describe('the model cache', () => {
     const counts = countByFile(await commands.stopNetworkRecording(), CLASSIFIER);
     expect(counts['onnx/model.onnx']).toBe(1);
     expect(Math.max(...Object.values(counts))).toBe(1);
+  });
+});
+
+describe('the cache API on the client', () => {
+  it('preload downloads with progress; afterwards a request needs no network; list, unload, delete, estimate, persist', async () => {
+    await caches.delete(CACHE);
+    const client = new LocalEndpointClient({ model: NLI, device: 'wasm', engine: engine() });
+    const events: ProgressEvent[] = [];
+    await client.preload('text-classification', NLI, { onProgress: (e) => events.push(e) });
+    const weights = events.filter((e) => e.file === 'onnx/model.onnx' && e.status === 'progress');
+    expect(weights.at(-1)).toMatchObject({ progress: 100 });
+    expect(events.at(-1)).toMatchObject({ status: 'ready', model: NLI });
+    await commands.startNetworkRecording();
+    const answer = await client.textClassification({ inputs: CLASSIFY_TEXT });
+    expect(await commands.stopNetworkRecording()).toEqual([]); // the worker had it loaded
+    expect(answer[0]!.score).toBeGreaterThan(0);
+    expect((await client.listCached()).find((m) => m.model === NLI)?.bytes).toBeGreaterThan(100_000);
+    await client.unload();
+    expect((await client.status()).pipelines.map((p) => p.model)).not.toContain(NLI);
+    const estimate = await client.storageEstimate();
+    expect(estimate.usage).toBeGreaterThan(0);
+    const persisted = await client.persist();
+    expect(typeof persisted).toBe('boolean');
+    expect(persisted).toBe(await navigator.storage.persisted());
+    expect(await client.deleteCached(NLI)).toBe(true);
+    expect((await client.listCached()).map((m) => m.model)).not.toContain(NLI);
+    // A model that cannot be found fails preload with its status and words.
+    await expect(client.preload('text-classification', 'local-endpoint/no-such-model')).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/could not be found/) });
   });
 });
 

@@ -10,7 +10,7 @@ import { createReadStream, mkdirSync, mkdtempSync, rmSync, statSync } from 'node
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { env } from '@huggingface/transformers';
 import { EndpointError } from '../../src/protocol/errors.js';
@@ -68,6 +68,11 @@ beforeAll(async () => {
   host = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   cacheDir = mkdtempSync(join(tmpdir(), 'local-endpoint-flaky-cache-'));
   env.cacheDir = cacheDir;
+});
+// Each test starts from a cold cache: what one mirror delivered would otherwise answer for the next
+// (transformers.js's file cache and the engine's own reads are keyed by model and file, not host).
+beforeEach(() => {
+  env.cacheDir = mkdtempSync(join(cacheDir, 'test-'));
 });
 afterAll(() => {
   server.closeAllConnections();
@@ -188,6 +193,13 @@ describe('the Node engine and a Hub mirror that fails', () => {
     const error = (result as { error: string }).error;
     expect(error).toMatch(message);
     expect(message.exec(error)![1]).toBe(`${mirror}${ENCODER}/resolve/main/${decodeURIComponent(file)}`);
+  });
+
+  it('a model downloaded once answers the same when its files (the engine’s own reads too) can no longer be fetched', async () => {
+    const first = await engineAt(`${host}/`).infer({ task: 'feature-extraction', model: ENCODER, inputs: EMBED_TEXT });
+    expect(first).toMatchObject({ ok: true });
+    const later = await engineAt(`${host}/drop=modules.json/`).infer({ task: 'feature-extraction', model: ENCODER, inputs: EMBED_TEXT });
+    expect((later as { output: unknown }).output).toEqual((first as { output: unknown }).output);
   });
 
   it.each([
