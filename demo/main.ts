@@ -296,8 +296,8 @@ function errorMessage(err: unknown): string {
 async function refreshStatus(): Promise<void> {
   const current = engine;
   try {
-    const status = await current.status();
-    if (current === engine) showStatus(status);
+    const [status, cached] = await Promise.all([current.status(), current.listCached()]);
+    if (current === engine) showStatus(status, cached);
   } catch (err) {
     if (current === engine) showStatus({ error: (err as Error).message });
   }

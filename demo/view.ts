@@ -1,5 +1,5 @@
 /** The page's elements and how each part of the output is drawn. Plain DOM, no state. */
-import type { EngineStatus, Mode, ProgressEvent, RouteInfo } from '../src/index.ts';
+import type { CachedModel, EngineStatus, Mode, ProgressEvent, RouteInfo } from '../src/index.ts';
 
 export function byId<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -113,7 +113,7 @@ function formatMs(ms: number): string {
 
 // -- the engine's status ------------------------------------------------------------------------
 
-export function showStatus(status: EngineStatus | { error: string }): void {
+export function showStatus(status: EngineStatus | { error: string }, cached: CachedModel[] = []): void {
   if ('error' in status) {
     ui.status.textContent = `Engine: ${status.error}`;
     return;
@@ -125,6 +125,9 @@ export function showStatus(status: EngineStatus | { error: string }): void {
     `${status.threads} WASM thread${status.threads === 1 ? '' : 's'}`,
     `cross-origin isolated: ${status.crossOriginIsolated ? 'yes' : 'no'}`,
     loaded.length ? `loaded: ${loaded.join(', ')}` : 'no model loaded',
+    ...(status.memoryBudget?.pipelines ? [`at most ${status.memoryBudget.pipelines} stay loaded (${status.evicted ?? 0} unloaded so far)`] : []),
+    // The model cache (listCached): what a reload, or the network going away, does not download again.
+    `model cache: ${cached.length} model${cached.length === 1 ? '' : 's'}, ${(cached.reduce((n, m) => n + m.bytes, 0) / 1e6).toFixed(1)} MB`,
     ...(status.poisoned ? [`poisoned: ${status.poisoned}`] : []),
   ].join(' · ');
 }

@@ -133,7 +133,7 @@ async function pack(): Promise<string> {
     const shipped = /^(dist\/(src|worker)\/.+\.(js|d\.ts)|bin\/local-endpoint\.js|README\.md|LICENSE|package\.json)$/;
     const strays = paths.filter((p) => !shipped.test(p) || /(^|\/)(test|tests|fixtures|demo|bench|\.ci)\/|\.test\./.test(p));
     check('tarball: only dist/src, dist/worker, bin, README and package.json', strays.length === 0, strays.join(', '));
-    for (const entry of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/worker/index.js', 'dist/src/node/index.js', 'dist/src/cli/main.js']) {
+    for (const entry of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/worker/index.js', 'dist/src/sw/index.js', 'dist/src/sw/index.d.ts', 'dist/src/node/index.js', 'dist/src/cli/main.js']) {
       check(`tarball: has ${entry}`, paths.includes(entry));
     }
     figures['tarball'] = `${info!.entryCount} files, ${kb(info!.size)} packed, ${kb(info!.unpackedSize)} unpacked`;
@@ -203,6 +203,10 @@ async function checkPage(url: string, labels: { text: string[]; image: string[] 
     checkClassification(`${name}: image-classification`, results.image, labels.image);
     const status = results.status as { runtime?: string; pipelines?: { state: string }[] };
     check(`${name}: the answers came from the worker (runtime browser, 2 pipelines ready)`, status.runtime === 'browser' && status.pipelines?.filter((p) => p.state === 'ready').length === 2, JSON.stringify(status));
+    if (!withCustomEngine) {
+      // The app's own Service Worker (local-endpoint/sw, built from the tarball) answered a plain fetch through the page.
+      checkClassification(`${name}: local-endpoint/sw: a plain fetch to /api/classify, answered through serveFromPage`, results.sw, labels.text);
+    }
     if (withCustomEngine) {
       checkClassification(`${name}: createWorker (own worker importing local-endpoint/worker) + wasmPaths: text-classification`, results.custom, labels.text);
       check(`${name}: createWorker: the app's own worker ran`, requests.some((r) => new URL(r).pathname === '/my-worker.js'), requests.join(', '));
@@ -237,6 +241,11 @@ function checkClassification(name: string, answer: unknown, labels: string[]): v
 /** The page bundle (the entry's JS), the worker bundle and the whole output of each app. */
 async function measureBundles(viteApp: string, webpackApp: string): Promise<void> {
   const ortWasm = (await stat(join(viteApp, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm'))).size;
+  // The app's Service Worker, built from local-endpoint/sw: the proxy and app shell only, no model code.
+  const sw = await readFile(join(viteApp, 'dist/sw.js'), 'utf8').catch(() => '');
+  const modelCode = ['InferenceSession', 'onnxruntime', 'transformers.js', 'InferenceClient'].filter((name) => sw.includes(name));
+  check('vite: the Service Worker (dist/sw.js) was built from local-endpoint/sw, with no model or client code', sw.includes('serveFromPage') && modelCode.length === 0, `${sw.length} bytes; holds ${modelCode.join(', ')}`);
+  figures['vite: Service Worker'] = `${kb(sw.length)}, ${kb(gzipSync(sw).length)} gzipped`;
   for (const [name, dist, html] of [
     ['vite', join(viteApp, 'dist'), join(viteApp, 'dist/index.html')],
     ['webpack', join(webpackApp, 'dist'), join(webpackApp, 'public/index.html')],

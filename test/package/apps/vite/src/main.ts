@@ -3,7 +3,7 @@
  * package's page API, a text and an image task, answered in the package's own worker. Built by
  * the template's `tsc && vite build`, so it is also a type check of the shipped .d.ts.
  */
-import { LocalEndpointClient, WorkerEngine, type EngineStatus, type WorkerEngineOptions } from 'local-endpoint';
+import { LocalEndpointClient, WorkerEngine, serveFromPage, type EngineStatus, type WorkerEngineOptions } from 'local-endpoint';
 
 /** The options an app can give (type-checked only): its own worker, or the WASM files from elsewhere. */
 export const customised: WorkerEngineOptions = {
@@ -23,13 +23,26 @@ async function pngImage(): Promise<Blob> {
   return canvas.convertToBlob({ type: 'image/png' });
 }
 
-async function run(): Promise<{ text: unknown; image: unknown; status: EngineStatus }> {
+/** A plain fetch, as code that knows nothing of local-endpoint sends it, answered by the app's Service Worker (src/sw.ts). */
+async function throughServiceWorker(engine: WorkerEngine): Promise<unknown> {
+  serveFromPage({ engine });
+  await navigator.serviceWorker.register('/sw.js', { type: 'module' });
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((ok) => navigator.serviceWorker.addEventListener('controllerchange', ok, { once: true }));
+  }
+  const response = await fetch('/api/classify', { method: 'POST', body: JSON.stringify({ inputs: 'I love this library', parameters: { top_k: 3 } }) });
+  return response.json();
+}
+
+async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; status: EngineStatus }> {
   const engine = new WorkerEngine();
   const text = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier', engine });
   const image = new LocalEndpointClient({ model: 'local-endpoint/tiny-vit-classifier', engine });
   return {
     text: await text.textClassification({ inputs: 'I love this library', parameters: { top_k: 3 } }),
     image: await image.imageClassification({ data: await pngImage(), parameters: { top_k: 5 } }),
+    sw: await throughServiceWorker(engine),
     status: await engine.status(),
   };
 }
