@@ -26,7 +26,7 @@
  * last used.
  */
 import type { CachedModel } from '../src/protocol/engine.js';
-import { fetchCause, modelFileProblem, recordHostFailure } from './model-fetch.js';
+import { absolute, fetchCause, modelFileProblem, recordHostFailure } from './model-fetch.js';
 
 type Fetch = typeof fetch;
 
@@ -199,10 +199,6 @@ export class ModelCacheStore {
 
   private start(inner: Fetch, store: Cache, url: string, input: RequestInfo | URL, init?: RequestInit): Download {
     const download: Download = { head: undefined as never, chunks: [], finished: false, waiters: new Set() };
-    const wake = () => {
-      for (const w of download.waiters) w();
-      download.waiters.clear();
-    };
     // The download runs to its end for the store, whoever reads it; a caller's signal does not stop it.
     const { signal: _signal, ...rest } = init ?? {};
     const network = inner(input instanceof Request ? input.url : input, rest);
@@ -215,7 +211,7 @@ export class ModelCacheStore {
         return response;
       }
       this.downloaded.set(url, (this.downloaded.get(url) ?? 0) + 1);
-      void this.read(store, url, response, download).finally(wake);
+      void this.read(store, url, response, download).finally(() => wake(download));
       return response;
     }, (err) => {
       this.downloads.delete(url);
@@ -225,17 +221,13 @@ export class ModelCacheStore {
   }
 
   private async read(store: Cache, url: string, response: Response, download: Download): Promise<void> {
-    const wake = () => {
-      for (const w of download.waiters) w();
-      download.waiters.clear();
-    };
     try {
       const reader = response.body!.getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         download.chunks.push(value);
-        wake();
+        wake(download);
       }
       await this.write(store, url, new Blob(download.chunks as BlobPart[]), response.headers);
     } catch (err) {
@@ -356,6 +348,12 @@ export class ModelCacheStore {
   }
 }
 
+/** Wakes the readers of a download waiting for its next chunk (or its end). */
+function wake(download: Download): void {
+  for (const waiter of download.waiters) waiter();
+  download.waiters.clear();
+}
+
 function notFound(url: string): Response {
   return new Response(`Not found: ${url} (the model cache holds it as absent).`, {
     status: 404,
@@ -364,11 +362,3 @@ function notFound(url: string): Response {
   });
 }
 
-function absolute(url: string): string {
-  const base = (globalThis as { location?: { href?: string } }).location?.href;
-  try {
-    return new URL(url, base).href;
-  } catch {
-    return url;
-  }
-}
