@@ -158,6 +158,7 @@ export class Engine implements EngineInterface, WorkerApi {
       release = acquired.release;
       // The stream's first event says where the request runs (the x-compute-type of a stream).
       const ctx = runContext(control, request.model, onStream && ((event) => onStream(event.type === 'start' ? { ...event, device: key.device, ...(fallback ? { fallback } : {}) } : event)));
+      ctx.maxAudioSeconds = this.options.maxAudioSeconds; // the audio tasks pass it to decodeAudio
       if (control.cancelled) throw new Cancelled();
       const batchKey = runner.batch && !request.noBatch ? runner.batch.key(parsed, loaded.setup) : null;
       const tokens = batchKey !== null ? runner.batch!.tokens(loaded.pipe, parsed) : 0;

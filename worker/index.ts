@@ -10,7 +10,7 @@
  * through `configure`.
  */
 import * as Comlink from 'comlink';
-import type { WorkerApi } from '../src/protocol/engine.js';
+import type { WorkerApi, WorkerLiveness } from '../src/protocol/engine.js';
 import { Engine } from './engine.js';
 import { browserRuntime } from './runtime-browser.js';
 
@@ -19,5 +19,15 @@ const wasmPaths = {
   wasm: new URL('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url).href,
 };
 
-const api: WorkerApi = new Engine(browserRuntime({ wasmPaths }));
+/** How the page tells that this worker died (see `WorkerLiveness`). */
+const liveness: WorkerLiveness = {
+  holdLiveness: (name) =>
+    new Promise<void>((held, fail) => {
+      // Never released: the lock goes only with this worker.
+      navigator.locks.request(name, () => (held(), new Promise<never>(() => {}))).catch(fail);
+    }),
+  ping: () => Date.now(),
+};
+
+const api: WorkerApi & WorkerLiveness = Object.assign(new Engine(browserRuntime({ wasmPaths })), liveness);
 Comlink.expose(api);

@@ -17,6 +17,14 @@ Options:
   --host <addr>          address to bind (default 127.0.0.1)
   --dialect <d>          auto (default), endpoint or client: the answer shape
   --cors <origin>        allow this browser origin (repeatable; * for any). Default: localhost pages
+  --api-key <key>        require Authorization: Bearer <key> on every route but GET /health and
+                         GET / (default: none). Prefer the environment variable, which ps does not show:
+                         LOCAL_ENDPOINT_API_KEY=<key>
+  --allowed-host <name>  also answer requests whose Host is this name (repeatable; name, name:port,
+                         .domain for it and its subdomains, * for any). Always allowed: localhost,
+                         *.localhost and IP addresses; others get 403 (this stops DNS rebinding)
+
+GET /health answers 200 once the model has loaded, 503 while it loads, 500 if it failed.
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -36,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
       host: { type: 'string' },
       dialect: { type: 'string' },
       cors: { type: 'string', multiple: true },
+      'api-key': { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
       help: { type: 'boolean' },
     },
   });
@@ -55,6 +65,12 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const apiKey = values['api-key'] ?? (process.env.LOCAL_ENDPOINT_API_KEY || undefined);
+  if (apiKey !== undefined && apiKey.trim() === '') {
+    process.stderr.write(`--api-key must not be empty.\n`);
+    process.exitCode = 2;
+    return;
+  }
   const server = await serve({
     task: values.task,
     model: values.model,
@@ -63,9 +79,16 @@ async function main(argv: string[]): Promise<void> {
     host: values.host,
     dialect,
     cors: values.cors,
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    allowedHosts: values['allowed-host'],
   });
   // The first line is machine-readable: tests and scripts read the URL from it.
   process.stdout.write(`local-endpoint listening on ${server.url} (task ${values.task}, model ${values.model})\n`);
+  void server.ready.then((ok) => {
+    const health = server.health();
+    if (ok) process.stdout.write(`local-endpoint: model ${values.model} loaded; /health answers 200\n`);
+    else if (health.state === 'failed') process.stderr.write(`local-endpoint: model ${values.model} failed to load (/health answers 500): ${health.error}\n`);
+  });
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

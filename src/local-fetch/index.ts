@@ -203,8 +203,15 @@ function jsonResponse(answer: unknown, result: Extract<EngineResult, { ok: true 
   return new Response(JSON.stringify(answer), { status: 200, headers });
 }
 
+/**
+ * The most characters an error message keeps. Messages quote bad values only in part (see
+ * `quote`); this bounds whatever else an error may carry, so an error body stays under 64 KB.
+ */
+export const MAX_ERROR_CHARS = 8192;
+
 export function errorResponse(status: number, error: string): Response {
-  return new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json' } });
+  const message = error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}…` : error;
+  return new Response(JSON.stringify({ error: message }), { status, headers: { 'content-type': 'application/json' } });
 }
 
 function stripSlash(url: string): string {

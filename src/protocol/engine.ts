@@ -61,6 +61,15 @@ export interface EngineOptions {
    * either, the least recently used pipeline that is not running is disposed. Default: no limit.
    */
   memoryBudget?: MemoryBudget;
+  /**
+   * The longest audio a request may send, in seconds. Default 600 (10 minutes); `Infinity` for no
+   * limit. It is counted from the decoded samples at the file's declared rate, before anything is
+   * resampled or a feature is extracted, and longer audio is answered 413 naming both durations.
+   * Within it, automatic-speech-recognition reads long audio in chunks (30 s windows with a stride,
+   * as transformers' pipeline does with `chunk_length_s`), so memory does not grow with the length.
+   * Independently, a file must declare a sample rate from 1,000 to 384,000 Hz (else a 400).
+   */
+  maxAudioSeconds?: number;
 }
 
 /** A limit on what stays loaded: a count of pipelines, bytes of model files, or both. */
@@ -255,4 +264,19 @@ export interface WorkerApi {
   storageEstimate(): Promise<StorageInfo>;
   /** Stops the request sent with this `id`: before it starts, or within one generated token. */
   cancel(id: string): void;
+}
+
+/**
+ * What the worker entry (`worker/index.ts`) adds to the engine, for the page to tell when the
+ * worker has died (a crash, out of memory, `terminate()`), which no event reports.
+ */
+export interface WorkerLiveness {
+  /**
+   * Takes the Web Lock `name` and holds it for the worker's whole life; resolves once it is held.
+   * The browser releases it only when the worker is gone, so the page's own request for the same
+   * lock is granted at its death, even while the worker is busy in a long synchronous ONNX run.
+   */
+  holdLiveness(name: string): Promise<void>;
+  /** Answers at once: the heartbeat where Web Locks do not exist (an insecure context). */
+  ping(): number;
 }

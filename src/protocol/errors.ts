@@ -41,3 +41,71 @@ export function describeType(value: unknown): string {
   const t = typeof value;
   return t === 'object' ? 'an object' : t === 'undefined' ? 'nothing' : `a ${t}`;
 }
+
+/** How many characters of a bad value an error message quotes at most. */
+export const QUOTE_LIMIT = 100;
+/** How deep `quote` descends into arrays and objects. */
+const QUOTE_DEPTH = 4;
+
+/**
+ * A bad value as an error message quotes it: JSON, cut to `limit` characters with `…`. Never the
+ * whole of a huge value, and never a stack overflow on a deeply nested one (it stops descending).
+ * Numbers that JSON cannot hold are named: `1e400` parses to Infinity, which JSON.stringify would
+ * print as `null`.
+ */
+export function quote(value: unknown, limit = QUOTE_LIMIT): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) return nonFinite(value);
+  let out = '';
+  const write = (v: unknown, depth: number): void => {
+    if (out.length > limit) return;
+    if (typeof v === 'string') {
+      out += JSON.stringify(v.length > limit ? v.slice(0, limit) : v);
+    } else if (typeof v === 'number') {
+      out += Number.isFinite(v) ? String(v) : Number.isNaN(v) ? 'NaN' : String(v);
+    } else if (v === null || typeof v === 'boolean') {
+      out += String(v);
+    } else if (Array.isArray(v)) {
+      if (depth >= QUOTE_DEPTH) {
+        out += v.length ? '[…]' : '[]';
+        return;
+      }
+      out += '[';
+      for (let i = 0; i < v.length && out.length <= limit; i++) {
+        if (i) out += ',';
+        write(v[i], depth + 1);
+      }
+      out += ']';
+    } else if (typeof v === 'object') {
+      if (depth >= QUOTE_DEPTH) {
+        out += '{…}';
+        return;
+      }
+      out += '{';
+      let first = true;
+      for (const key in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+        if (out.length > limit) break;
+        if (!first) out += ',';
+        first = false;
+        out += `${JSON.stringify(key.length > limit ? key.slice(0, limit) : key)}:`;
+        write((v as Record<string, unknown>)[key], depth + 1);
+      }
+      out += '}';
+    } else {
+      out += describeType(v);
+    }
+  };
+  write(value, 0);
+  return out.length > limit ? `${out.slice(0, limit)}…` : out;
+}
+
+/** Infinity, -Infinity or NaN, said plainly. */
+function nonFinite(value: number): string {
+  if (Number.isNaN(value)) return 'NaN (not a number)';
+  return `${value > 0 ? '' : '-'}Infinity, not a finite number (a JSON number such as 1e400 overflows to Infinity)`;
+}
+
+/** A name (a parameter, a field) quoted for a message: cut to a short prefix. */
+export function quoteName(name: string, limit = 40): string {
+  return name.length > limit ? `${name.slice(0, limit)}…` : name;
+}

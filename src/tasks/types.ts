@@ -133,9 +133,12 @@ export interface RunContext {
   decodeImage?(bytes: Uint8Array): Promise<unknown>;
   /**
    * Decodes audio bytes where the work runs (audio-decode's WebAssembly decoders, in the worker and
-   * in Node) to mono samples at `samplingRate`. A body that is not decodable audio is a 400.
+   * in Node) to mono samples at `samplingRate`. A body that is not decodable audio is a 400; audio
+   * longer than `maxSeconds` (default 600) is a 413, refused before it is resampled.
    */
-  decodeAudio?(bytes: Uint8Array, samplingRate: number): Promise<Float32Array>;
+  decodeAudio?(bytes: Uint8Array, samplingRate: number, maxSeconds?: number): Promise<Float32Array>;
+  /** `EngineOptions.maxAudioSeconds`, for the audio tasks to pass to `decodeAudio`. */
+  maxAudioSeconds?: number;
 }
 
 /** A transformers.js pipeline, as the task runners use it. */

@@ -2,7 +2,7 @@
  * Decoding an Endpoint request: Content-Type, JSON body, query-string parameters.
  * Pure except for reading the body. Every failure is a 400 naming the problem.
  */
-import { badRequest, describeType } from '../protocol/errors.js';
+import { badRequest, describeType, quoteName } from '../protocol/errors.js';
 import type { EndpointPayload } from '../protocol/wire.js';
 import { readMediaBody, type MediaKind } from './media.js';
 
@@ -11,6 +11,13 @@ export const JSON_CONTENT_TYPES = ['application/json', 'text/plain'] as const;
 
 /** The largest body accepted, in bytes. */
 export const MAX_BODY_BYTES = 50 * 1024 * 1024;
+
+/**
+ * The deepest nesting of arrays and objects a JSON body may have (the body itself is level 1), as
+ * serde_json's default recursion limit in TGI and TEI. Deeper values would overflow the stack of
+ * every recursive reader after the parse.
+ */
+export const MAX_JSON_DEPTH = 128;
 
 export function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -71,6 +78,7 @@ function parseJsonObject(text: string, expected: string): Record<string, unknown
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw badRequest(`The request body must be a JSON object ${expected}, got ${describeType(body)}.`);
   }
+  checkDepth(body);
   return body as Record<string, unknown>;
 }
 
@@ -99,10 +107,46 @@ export function withQueryParameters(payload: EndpointPayload, url: URL): Endpoin
     } catch {
       parameters[name] = value;
     }
+    checkDepth(parameters[name], `parameters.${quoteName(name)}`, 3);
   }
   return { ...payload, parameters };
 }
 
 function tooLarge(bytes: number) {
   return badRequest(`The request body is ${bytes} bytes, over the limit of ${MAX_BODY_BYTES} bytes.`);
+}
+
+/**
+ * Refuses a JSON value nested deeper than MAX_JSON_DEPTH, naming the field that is. It walks the
+ * value with a stack of its own, so any depth that JSON.parse accepted is safe to check. The name
+ * follows object keys and the indexes of objects in arrays (`messages[0].content`), not the
+ * indexes of arrays in arrays (`parameters.top_k`, for `[[[…]]]`).
+ *
+ * `path` names the value ('' for the body itself), `depth` is its level (the body's is 1).
+ */
+export function checkDepth(value: unknown, path = '', depth = 1): void {
+  const stack: [unknown, number, string][] = [[value, depth, path]];
+  while (stack.length) {
+    const [v, level, at] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (level > MAX_JSON_DEPTH) {
+      throw badRequest(`${at || 'The request body'} is nested too deeply: over ${MAX_JSON_DEPTH} levels of arrays and objects.`);
+    }
+    const grow = at.length < 120;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (item === null || typeof item !== 'object') continue;
+        stack.push([item, level + 1, grow && !Array.isArray(item) ? `${at}[${i}]` : at]);
+      }
+      continue;
+    }
+    for (const key in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+      const item = (v as Record<string, unknown>)[key];
+      if (item === null || typeof item !== 'object') continue;
+      const field = /^[A-Za-z_$][\w$]*$/.test(key) ? (at ? `.${key}` : key) : `[${JSON.stringify(quoteName(key))}]`;
+      stack.push([item, level + 1, grow ? `${at}${field}` : at]);
+    }
+  }
 }

@@ -11,7 +11,9 @@ const { textClassification: url, featureExtraction: embedUrl, speechRecognition:
 const run = promisify(execFile);
 
 describe('local-endpoint serve', () => {
-  it('answers GET / and /health with Ok', async () => {
+  it('answers GET / and /health with Ok once the model has loaded (503 before)', async () => {
+    // The model loads at start; until it has, /health answers 503.
+    for (const end = Date.now() + 30_000; (await fetch(`${url}/health`)).status === 503 && Date.now() < end; ) await new Promise((ok) => setTimeout(ok, 100));
     for (const path of ['/', '/health']) {
       const response = await fetch(url + path);
       expect(response.status).toBe(200);
@@ -38,7 +40,7 @@ describe('local-endpoint serve', () => {
     expect(norm(embedding)).toBeCloseTo(1, 5);
   });
 
-  it('answers bad input with 400 and {"error"}, and keeps serving', async () => {
+  it('answers bad input with 400 (413 for a body over the limit) and {"error"}, and keeps serving', async () => {
     const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"inputs": nope' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: expect.stringMatching(/not valid JSON/) });
@@ -46,7 +48,7 @@ describe('local-endpoint serve', () => {
     expect(type.status).toBe(400);
     expect((await type.json()).error).toMatch(/Unsupported Content-Type "audio\/wav". Supported: application\/json, text\/plain/);
     const big = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(51 * 1024 * 1024) });
-    expect(big.status).toBe(400);
+    expect(big.status).toBe(413);
     expect((await big.json()).error).toMatch(/over the limit/);
     const good = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: CLASSIFY_TEXT }) });
     expect(good.status).toBe(200);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, mediaType, parseJsonPayload, readPayload, withQueryParameters } from '../../src/wire/body.js';
-import { EndpointError } from '../../src/protocol/errors.js';
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH, mediaType, parseJsonPayload, readPayload, withQueryParameters } from '../../src/wire/body.js';
+import { EndpointError, quote } from '../../src/protocol/errors.js';
 
 const url = new URL('https://endpoint.example/');
 const request = (body: BodyInit | null, contentType?: string, headers: Record<string, string> = {}) =>
@@ -72,5 +72,44 @@ describe('readPayload', () => {
   it('parses the media type out of a Content-Type', () => {
     expect(mediaType('Application/JSON; charset=utf-8')).toBe('application/json');
     expect(mediaType(null)).toBe('');
+  });
+});
+
+describe('nesting depth (issue 12, defect 1)', () => {
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+  it('refuses a body nested deeper than the limit, naming the field, at any depth', () => {
+    for (const depth of [MAX_JSON_DEPTH, 5_000, 200_000]) {
+      expect400(() => parseJsonPayload(`{"inputs":"hi","parameters":{"top_k":${nested(depth)}}}`), /^parameters\.top_k is nested too deeply: over 128 levels/);
+    }
+    expect400(() => parseJsonPayload(`{"inputs":[{"role":"user","content":${nested(5000)}}]}`), /^inputs\[0\]\.content is nested too deeply/);
+    expect400(() => parseJsonPayload(`{"inputs":"hi","parameters":{"odd key":${nested(5000)}}}`), /^parameters\["odd key"\] is nested too deeply/);
+    expect400(() => withQueryParameters({ inputs: 'x' }, new URL(`https://e.example/?top_k=${nested(3000)}`)), /^parameters\.top_k is nested too deeply/);
+  });
+
+  it('accepts 128 levels in all', () => {
+    // The body is level 1, parameters 2, so top_k may hold 126 levels of arrays.
+    expect(parseJsonPayload(`{"inputs":"hi","parameters":{"top_k":${nested(126)}}}`).parameters).toBeDefined();
+  });
+});
+
+describe('quote (issue 12, defects 1, 2 and 13)', () => {
+  it('quotes a value as JSON, cut to 100 characters', () => {
+    expect(quote('abc')).toBe('"abc"');
+    expect(quote({ a: [1, 'x', null, true] })).toBe('{"a":[1,"x",null,true]}');
+    expect(quote('a'.repeat(10_000_000))).toBe(`"${'a'.repeat(99)}…`);
+    expect(quote(Array.from({ length: 1_000_000 }, (_, i) => i)).length).toBe(101);
+  });
+
+  it('never overflows the stack on a deep value', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: [deep] };
+    expect(quote(deep)).toBe('{"a":[{"a":[{…}]}]}');
+  });
+
+  it('names numbers JSON cannot hold', () => {
+    expect(quote(JSON.parse('1e400'))).toBe('Infinity, not a finite number (a JSON number such as 1e400 overflows to Infinity)');
+    expect(quote(-Infinity)).toMatch(/^-Infinity, not a finite number/);
+    expect(quote(NaN)).toBe('NaN (not a number)');
   });
 });

@@ -7,7 +7,7 @@
 import { readMediaInput } from '../shared/media-input.js';
 import { checkKnownParameters, readEnum, readParameters, readPositiveInteger } from '../shared/parameters.js';
 import { applyScoreFunction, rankLabels, type ScoreFunction } from '../shared/scores.js';
-import { samplingRate } from './audio-core.js';
+import { checkAudioLength, samplingRate } from './audio-core.js';
 import type { EndpointPayload, TaskRunner, TaskSpec, TensorLike } from '../types.js';
 import type { MediaBody } from '../../wire/media.js';
 
@@ -45,7 +45,8 @@ export const audioClassificationRunner: TaskRunner<AudioClassificationRequest> =
   pipeline: 'audio-classification',
   async run(pipe, request, _setup, ctx) {
     const { processor, model } = pipe as unknown as AudioClassifier;
-    const audio = await ctx!.decodeAudio!(request.audio.bytes, samplingRate(pipe));
+    const audio = await ctx!.decodeAudio!(request.audio.bytes, samplingRate(pipe), ctx!.maxAudioSeconds);
+    checkAudioLength(pipe, audio);
     const { logits } = await model(await processor(audio));
     const row = (logits!.tolist() as number[][])[0]!;
     const ranked = rankLabels(applyScoreFunction(row, request.functionToApply), model.config.id2label);

@@ -9,7 +9,7 @@
  * through a flag in shared memory when the page is cross-origin isolated, otherwise because each
  * model step first yields one macrotask, so that the cancel message is received.
  */
-import { badRequest } from '../../protocol/errors.js';
+import { badRequest, quote } from '../../protocol/errors.js';
 import { yieldToEventLoop } from '../shared/yield.js';
 import type { ChatMessage, GenerationInput, GenerationOptions, TranslationLanguages } from './generation-parameters.js';
 import type { ModelContext, PipelineFn, RunContext, TensorLike } from '../types.js';
@@ -167,7 +167,7 @@ export async function runGeneration(
     }
     for (const [name, code] of [['src_lang', src], ['tgt_lang', tgt]] as const) {
       if (code !== undefined && !setup.languages.includes(code)) {
-        throw badRequest(`parameters.${name} ${JSON.stringify(code)} is not a language of this model. Languages: ${setup.languages.join(', ')}.`);
+        throw badRequest(`parameters.${name} ${quote(code)} is not a language of this model. Languages: ${setup.languages.join(', ')}.`);
       }
     }
     encoded = tokenizer._build_translation_inputs!([prompt], { padding: true, truncation: true }, Object.assign(kwargs, { src_lang: src, tgt_lang: tgt })) as never;

@@ -6,7 +6,7 @@
  * top level. Names follow the Endpoint (`max_new_tokens`, `stop`, …); the OpenAI routes map theirs
  * (`max_tokens`, `n`, …) onto the same object before reading.
  */
-import { badRequest, describeType } from '../../protocol/errors.js';
+import { badRequest, describeType, quote } from '../../protocol/errors.js';
 import { checkKnownParameters, readBoolean, type Parameters } from '../shared/parameters.js';
 
 /** Upper bound on `num_return_sequences` (and OpenAI's `n`). */
@@ -112,7 +112,7 @@ function readStop(parameters: Parameters): string[] {
     if (!Array.isArray(list)) throw badRequest(`parameters.${name} must be a string or a list of strings, got ${describeType(v)}.`);
     list.forEach((s, i) => {
       if (typeof s !== 'string' || s === '') {
-        throw badRequest(`parameters.${name}[${i}] must be a non-empty string, got ${JSON.stringify(s)}.`);
+        throw badRequest(`parameters.${name}[${i}] must be a non-empty string, got ${quote(s)}.`);
       }
       stops.push(s);
     });
@@ -128,7 +128,7 @@ export function readInteger(parameters: Parameters, name: string, min: number): 
   const v = parameters[name];
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw badRequest(`parameters.${name} must be an integer of at least ${min}, got ${JSON.stringify(v)}.`);
+    throw badRequest(`parameters.${name} must be an integer of at least ${min}, got ${quote(v)}.`);
   }
   return v;
 }
@@ -148,7 +148,7 @@ function readNumber(
       min !== undefined ? `${exclusiveMin ? 'above' : 'at least'} ${min}` : '',
       max !== undefined ? `at most ${max}` : '',
     ].filter(Boolean);
-    throw badRequest(`parameters.${name} must be a number${bounds.length ? ` ${bounds.join(' and ')}` : ''}, got ${JSON.stringify(v)}.`);
+    throw badRequest(`parameters.${name} must be a number${bounds.length ? ` ${bounds.join(' and ')}` : ''}, got ${quote(v)}.`);
   }
   return v;
 }
@@ -163,7 +163,7 @@ export function readPrompt(inputs: unknown, what = 'inputs'): string {
 /** `stream` at the top of the body: a boolean. */
 export function readStream(stream: unknown): boolean {
   if (stream === undefined || stream === null) return false;
-  if (typeof stream !== 'boolean') throw badRequest(`"stream" must be a boolean, got ${JSON.stringify(stream)}.`);
+  if (typeof stream !== 'boolean') throw badRequest(`"stream" must be a boolean, got ${quote(stream)}.`);
   return stream;
 }
 
@@ -208,7 +208,7 @@ export function readMessages(value: unknown, what = 'messages'): ChatMessage[] {
     }
     const { role, content } = m as Record<string, unknown>;
     if (typeof role !== 'string' || !ROLES.includes(role as ChatMessage['role'])) {
-      throw badRequest(`${what}[${i}].role must be one of ${ROLES.join(', ')}, got ${JSON.stringify(role)}.`);
+      throw badRequest(`${what}[${i}].role must be one of ${ROLES.join(', ')}, got ${quote(role)}.`);
     }
     return { role: role as ChatMessage['role'], content: readContent(content, `${what}[${i}].content`) };
   });
@@ -221,7 +221,7 @@ function readContent(content: unknown, what: string): string {
       .map((part, i) => {
         const p = part as Record<string, unknown> | null;
         if (p && p.type === 'text' && typeof p.text === 'string') return p.text;
-        throw badRequest(`${what}[${i}] must be a text part {type: "text", text}, got ${JSON.stringify(part)?.slice(0, 80)}.`);
+        throw badRequest(`${what}[${i}] must be a text part {type: "text", text}, got ${quote(part)}.`);
       })
       .join('');
   }

@@ -3,7 +3,7 @@
  * M2M100/NLLB). One loaded model serves all three (they share the text2text pipeline); they
  * differ in their answer's key and, for translation, `src_lang`/`tgt_lang`.
  */
-import { badRequest } from '../../protocol/errors.js';
+import { badRequest, quote } from '../../protocol/errors.js';
 import {
   flattenGenerationParameters,
   readGenerationOptions,
@@ -36,7 +36,7 @@ function seq2seqSpec(id: Seq2SeqTask, extraParameters: readonly string[] = []) {
       for (const [name, field] of [['src_lang', 'srcLang'], ['tgt_lang', 'tgtLang']] as const) {
         const v = flat[name];
         if (v === undefined || v === null) continue;
-        if (typeof v !== 'string' || v === '') throw badRequest(`parameters.${name} must be a language code string, got ${JSON.stringify(v)}.`);
+        if (typeof v !== 'string' || v === '') throw badRequest(`parameters.${name} must be a language code string, got ${quote(v)}.`);
         languages[field] = v;
       }
       return { text: readPrompt(inputs), options, languages };

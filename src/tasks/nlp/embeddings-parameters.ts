@@ -3,7 +3,7 @@
  * of strings, with `pooling`, `normalize`, `truncate` and `truncation_direction`. Pure (page side);
  * embeddings-core.ts computes them.
  */
-import { badRequest } from '../../protocol/errors.js';
+import { badRequest, quote } from '../../protocol/errors.js';
 import { checkKnownParameters, readBoolean, readEnum, readParameters, readTextInputs } from '../shared/parameters.js';
 import type { EndpointPayload } from '../types.js';
 
@@ -38,6 +38,6 @@ export function readEmbeddingRequest(payload: EndpointPayload): FeatureExtractio
 function readTruncationDirection(value: unknown): 'left' | 'right' {
   if (value === undefined || value === null) return 'right';
   const v = typeof value === 'string' ? value.toLowerCase() : value;
-  if (v !== 'left' && v !== 'right') throw badRequest(`parameters.truncation_direction must be left or right, got ${JSON.stringify(value)}.`);
+  if (v !== 'left' && v !== 'right') throw badRequest(`parameters.truncation_direction must be left or right, got ${quote(value)}.`);
   return v;
 }

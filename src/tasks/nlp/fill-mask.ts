@@ -6,7 +6,7 @@
 import { textPipeline, type TaskRunner, type TaskSpec, type TokenizerFn } from '../types.js';
 import { checkKnownParameters, readParameters, readPositiveInteger, readTextInputs } from '../shared/parameters.js';
 import { softmax } from '../shared/scores.js';
-import { badRequest, describeType } from '../../protocol/errors.js';
+import { badRequest, describeType, quote } from '../../protocol/errors.js';
 
 export interface FillMaskRequest {
   inputs: string | string[];
@@ -96,7 +96,7 @@ function maskPosition(tokenizer: TokenizerFn, ids: number[], where: string): num
 function targetTokenIds(tokenizer: TokenizerFn, targets: string[]): number[] {
   const ids = targets.map((target) => {
     const encoded = tokenizer.encode(target, { add_special_tokens: false });
-    if (encoded.length === 0) throw badRequest(`parameters.targets: ${JSON.stringify(target)} is no token of this model.`);
+    if (encoded.length === 0) throw badRequest(`parameters.targets: ${quote(target)} is no token of this model.`);
     return encoded[0]!;
   });
   return [...new Set(ids)];

@@ -9,7 +9,7 @@
 import { textPipeline, type ModelContext, type PipelineFn, type TaskRunner, type TaskSpec } from '../types.js';
 import { checkKnownParameters, readBoolean, readParameters } from '../shared/parameters.js';
 import { sigmoid } from '../shared/scores.js';
-import { badRequest, describeType } from '../../protocol/errors.js';
+import { badRequest, describeType, quote } from '../../protocol/errors.js';
 import { estimateTokens, splitRows } from '../shared/batch-texts.js';
 
 export type RankingRequest =
@@ -88,7 +88,7 @@ function readPairs(inputs: unknown[]): [string, string][] {
   if (inputs.length === 0) throw badRequest('inputs must not be an empty list.');
   inputs.forEach((pair, i) => {
     if (!Array.isArray(pair) || pair.length !== 2 || pair.some((t) => typeof t !== 'string')) {
-      throw badRequest(`inputs[${i}] must be a pair of strings [text, text], got ${JSON.stringify(pair)?.slice(0, 80)}.`);
+      throw badRequest(`inputs[${i}] must be a pair of strings [text, text], got ${quote(pair)}.`);
     }
   });
   return inputs as [string, string][];

@@ -4,7 +4,7 @@
  */
 import type { ModelContext, TaskRunner, TaskSpec } from '../types.js';
 import { checkKnownParameters, readBoolean, readParameters } from '../shared/parameters.js';
-import { badRequest, describeType } from '../../protocol/errors.js';
+import { badRequest, describeType, quote } from '../../protocol/errors.js';
 
 export interface ZeroShotRequest {
   inputs: string;
@@ -29,7 +29,7 @@ export const zeroShotClassification = {
     checkKnownParameters('zero-shot-classification', parameters, PARAMETERS);
     const template = parameters.hypothesis_template ?? DEFAULT_HYPOTHESIS;
     if (typeof template !== 'string' || !template.includes('{}')) {
-      throw badRequest(`parameters.hypothesis_template must be a string with a {} for the label, got ${JSON.stringify(template)}.`);
+      throw badRequest(`parameters.hypothesis_template must be a string with a {} for the label, got ${quote(template)}.`);
     }
     return {
       inputs: readSequence(payload.inputs),

@@ -2,17 +2,23 @@
  * Checks for the `parameters` object of a payload. Each reader names the parameter and what was
  * expected when the value is wrong.
  */
-import { badRequest, describeType } from '../../protocol/errors.js';
+import { badRequest, describeType, quote, quoteName } from '../../protocol/errors.js';
 
 export type Parameters = Record<string, unknown>;
+
+/** How many unknown parameter names an error lists. */
+const MAX_NAMED = 10;
 
 /** Rejects parameters the task does not know, listing the ones it does. */
 export function checkKnownParameters(task: string, parameters: Parameters, known: readonly string[]): void {
   const unknown = Object.keys(parameters).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
     const list = known.length ? known.join(', ') : 'none';
+    // Names come from the caller: each is cut short, and only the first few are listed.
+    const named = unknown.slice(0, MAX_NAMED).map((k) => quoteName(k)).join(', ');
+    const more = unknown.length > MAX_NAMED ? ` and ${unknown.length - MAX_NAMED} more` : '';
     throw badRequest(
-      `Unknown parameter${unknown.length > 1 ? 's' : ''} for ${task}: ${unknown.join(', ')}. Supported: ${list}.`,
+      `Unknown parameter${unknown.length > 1 ? 's' : ''} for ${task}: ${named}${more}. Supported: ${list}.`,
     );
   }
 }
@@ -30,7 +36,7 @@ export function readPositiveInteger(parameters: Parameters, name: string): numbe
   if (v === undefined) return undefined;
   if (v === null) return null;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw badRequest(`parameters.${name} must be a positive integer, got ${JSON.stringify(v)}.`);
+    throw badRequest(`parameters.${name} must be a positive integer, got ${quote(v)}.`);
   }
   return v;
 }
@@ -39,7 +45,7 @@ export function readPositiveInteger(parameters: Parameters, name: string): numbe
 export function readThreshold(parameters: Parameters, name: string, fallback: number): number {
   const v = parameters[name];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw badRequest(`parameters.${name} must be a number from 0 to 1, got ${JSON.stringify(v)}.`);
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw badRequest(`parameters.${name} must be a number from 0 to 1, got ${quote(v)}.`);
   return v;
 }
 
@@ -47,7 +53,7 @@ export function readEnum<T extends string>(parameters: Parameters, name: string,
   const v = parameters[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw badRequest(`parameters.${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}.`);
+    throw badRequest(`parameters.${name} must be one of ${allowed.join(', ')}, got ${quote(v)}.`);
   }
   return v as T;
 }

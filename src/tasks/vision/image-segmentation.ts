@@ -13,7 +13,7 @@
  * a string), so a named subtask other than the pipeline's own pick runs here: processor → model →
  * the processor's bound post-processor (or the instance port) → masks, as the pipeline does.
  */
-import { badRequest } from '../../protocol/errors.js';
+import { badRequest, quote } from '../../protocol/errors.js';
 import { readMediaInput } from '../shared/media-input.js';
 import { checkKnownParameters, readEnum, readParameters, readThreshold } from '../shared/parameters.js';
 import { encodeGrayPng } from './mask-png.js';
@@ -93,7 +93,7 @@ export const imageSegmentationRunner: TaskRunner<ImageSegmentationRequest> = {
       const supported = supportedSubtasks(segmenter);
       if (!supported.includes(subtask)) {
         throw badRequest(
-          `This model does not support subtask ${JSON.stringify(subtask)}; it supports ${supported.length ? supported.join(', ') : 'none (it answers unlabelled masks)'}.`,
+          `This model does not support subtask ${quote(subtask)}; it supports ${supported.length ? supported.join(', ') : 'none (it answers unlabelled masks)'}.`,
         );
       }
     }
