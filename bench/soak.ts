@@ -6,7 +6,8 @@
  * - 10,000 mixed requests, 50 in flight: good requests over 20 distinct texts (each answer must
  *   equal that text's reference answer: a different one is "mixed"), with one in ten a bad
  *   request that must be a 4xx;
- * - a slowloris: 200 connections that send a request's headers one byte a second;
+ * - a slowloris: 200 connections that send a request's headers one byte a second (for 20 s; the
+ *   server should close them first, after its 10 s header timeout);
  * - 100 streams (`/v1/chat/completions`, `"stream": true`) aborted after their first event.
  * It reports lost and mixed answers, p50/p99 latency, the servers' RSS before and after, and
  * whether both still answer.
@@ -114,6 +115,7 @@ function slowloris(url: string, seconds: number): Promise<number> {
         }
       }, 1000);
       socket.on('error', () => undefined);
+      socket.resume(); // read what the server sends (its 408), so that its close is seen
       socket.on('close', () => {
         clearInterval(timer);
         if (!ended) closedByServer++;

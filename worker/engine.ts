@@ -35,7 +35,7 @@ import type { StreamPortMessage } from '../src/protocol/stream.js';
 import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent } from './pipeline-cache.js';
 import { SerialQueues } from './queue.js';
 import { BatchFailed, Batcher } from './batcher.js';
-import type { EngineRuntime } from './runtime.js';
+import type { DeviceLostInfo, EngineRuntime } from './runtime.js';
 
 export type * from '../src/protocol/engine.js';
 
@@ -54,6 +54,8 @@ export class Engine implements EngineInterface, WorkerApi {
   private failureSeen = false;
   /** Models that failed on WebGPU: `auto` runs them on WASM. */
   private webgpuFailures = new Map<string, string>();
+  /** Set once the GPUDevice that WebGPU sessions run on was lost: why, and the models it held. */
+  private deviceLost: { reason: string; models: Map<string, string> } | undefined;
   /** Requests in flight that can be cancelled, by id. */
   private readonly running = new Map<string, Control>();
   /** Pipelines disposed to keep within the memory budget, since this engine started. */
@@ -67,6 +69,7 @@ export class Engine implements EngineInterface, WorkerApi {
       this.failureSeen = true;
       this.poisoned ??= `a failed ONNX session poisoned this worker: ${(error as Error)?.message ?? error}`;
     });
+    runtime.onDeviceLost?.((info) => this.lostDevice(info));
     this.configured = this.configure(options);
   }
 
@@ -147,6 +150,7 @@ export class Engine implements EngineInterface, WorkerApi {
     signal?.addEventListener('abort', onAbort);
     if (request.id !== undefined) this.running.set(request.id, control);
     let release: (() => void) | undefined;
+    let device: Device | undefined;
     try {
       await this.configured;
       const runner = getRunner(request.task);
@@ -156,6 +160,7 @@ export class Engine implements EngineInterface, WorkerApi {
       const acquired = await this.acquire(runner, request, onProgress);
       const { key, loaded, fallback } = acquired;
       release = acquired.release;
+      device = key.device as Device;
       // The stream's first event says where the request runs (the x-compute-type of a stream).
       const ctx = runContext(control, request.model, onStream && ((event) => onStream(event.type === 'start' ? { ...event, device: key.device, ...(fallback ? { fallback } : {}) } : event)));
       ctx.maxAudioSeconds = this.options.maxAudioSeconds; // the audio tasks pass it to decodeAudio
@@ -193,7 +198,8 @@ export class Engine implements EngineInterface, WorkerApi {
         batchSize,
       };
     } catch (err) {
-      return this.failure(err);
+      const failed = this.failure(err);
+      return device === 'webgpu' ? this.afterDeviceLost(request.model, failed) : failed;
     } finally {
       release?.();
       signal?.removeEventListener('abort', onAbort);
@@ -434,6 +440,7 @@ export class Engine implements EngineInterface, WorkerApi {
       return err.webgpuFailure ? { ...this.retryElsewhere(), webgpuFailure: err.webgpuFailure } : this.retryElsewhere();
     }
     const value = toErrorValue(err);
+    value.error = this.runtime.scrubPaths?.(value.error) ?? value.error; // never a path on the server
     if (this.failureSeen) {
       // This request's own session load or run failed and poisoned the worker: report it, and
       // ask for a fresh worker for everything after it.
@@ -444,7 +451,42 @@ export class Engine implements EngineInterface, WorkerApi {
   }
 
   private retryElsewhere(): EngineFailure {
-    return { ok: false, status: 503, error: this.poisoned ?? 'worker must be replaced', replaceWorker: true, retry: true };
+    const lost = this.deviceLost && this.deviceLost.models.size > 0 ? { webgpuFailures: Object.fromEntries(this.deviceLost.models) } : {};
+    return { ok: false, status: 503, error: this.poisoned ?? 'worker must be replaced', replaceWorker: true, retry: true, ...lost };
+  }
+
+  /**
+   * The GPUDevice was lost. Every model with a pipeline on WebGPU is marked as failed there, so
+   * `auto` runs it on WASM and says why; and the worker is to be replaced, since onnxruntime-web
+   * keeps the lost device for every later WebGPU session here (a fresh worker gets a new one).
+   * A request running on it then fails, and is sent again (the fresh worker runs it on WASM).
+   * A device destroyed with no WebGPU pipeline left is onnxruntime-web's own clean-up: ignored.
+   */
+  private lostDevice(info: DeviceLostInfo): void {
+    const onWebGPU = this.pipelines.list().filter(({ key }) => key.device === 'webgpu');
+    if (info.reason === 'destroyed' && onWebGPU.length === 0 && !this.deviceLost) return;
+    const reason = `the WebGPU device was lost (reason "${info.reason}"${info.message ? `: ${info.message.trim().replace(/\.$/, '')}` : ''})`;
+    this.deviceLost ??= { reason, models: new Map() };
+    for (const { key } of onWebGPU) {
+      const why = `webgpu failed for ${key.model}: ${this.deviceLost.reason}`;
+      this.webgpuFailures.set(key.model, why);
+      this.deviceLost.models.set(key.model, why);
+    }
+    // Said instead of the failed run the loss may have caused just before.
+    if (!this.poisoned?.startsWith('the WebGPU device')) this.poisoned = `${this.deviceLost.reason}; a fresh worker takes over`;
+  }
+
+  /**
+   * A request that ran on WebGPU and failed once the device was lost was not at fault: it goes
+   * again to a fresh worker (on WASM), unless the device had nothing to do with its failure. The
+   * device's `lost` may settle just after the run that it broke: it gets a moment to.
+   */
+  private async afterDeviceLost(model: string, failed: EngineFailure): Promise<EngineFailure> {
+    if (!failed.replaceWorker || failed.cancelled) return failed;
+    if (!this.deviceLost) await new Promise((ok) => setTimeout(ok, 100));
+    if (!this.deviceLost) return failed;
+    const why = this.deviceLost.models.get(model) ?? `webgpu failed for ${model}: ${this.deviceLost.reason}`;
+    return { ...this.retryElsewhere(), ...(failed.noBatch ? { noBatch: true } : {}), webgpuFailure: { model, reason: why } };
   }
 }
 

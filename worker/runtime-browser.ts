@@ -4,7 +4,7 @@
  */
 import { env } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-web/webgpu';
-import type { DeviceChoice, EngineOptions, EngineRuntime } from './runtime.js';
+import type { DeviceChoice, DeviceLostInfo, EngineOptions, EngineRuntime } from './runtime.js';
 import type { WasmPaths } from '../src/protocol/engine.js';
 import { fetchModelFile, localModelUrl, remoteModelUrl } from './model-files.js';
 import { installModelFetch } from './model-fetch.js';
@@ -19,9 +19,13 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
   let adapter: Promise<AdapterProbe> | undefined;
   let useFallbackAdapter = false;
   const failureListeners: ((error: unknown) => void)[] = [];
+  const lostListeners: ((info: DeviceLostInfo) => void)[] = [];
   let isModelFile: (url: string) => boolean = () => false;
   const cache = new ModelCacheStore(async () => (typeof caches === 'undefined' ? undefined : caches.open(MODEL_CACHE_NAME)), (url) => isModelFile(url));
-  watchSessions((error) => failureListeners.forEach((l) => l(error)));
+  watchSessions(
+    (error) => failureListeners.forEach((l) => l(error)),
+    (info) => lostListeners.forEach((l) => l(info)),
+  );
 
   return {
     kind: 'browser',
@@ -59,6 +63,7 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
     downloads: () => Object.fromEntries(cache.downloaded),
     threads: () => env.backends.onnx.wasm?.numThreads ?? 1,
     onSessionFailure: (listener) => void failureListeners.push(listener),
+    onDeviceLost: (listener) => void lostListeners.push(listener),
   };
 }
 
@@ -105,18 +110,28 @@ function autoDevice(probe: AdapterProbe, useFallbackAdapter: boolean): DeviceCho
  * handler, so one failure poisons every later call in this worker. It uses the same
  * onnxruntime-web module instance as this file, so wrapping the two entry points here lets the
  * engine see the first failure and ask for a fresh worker.
+ *
+ * Once a WebGPU session exists, `ort.env.webgpu.device` is the GPUDevice every WebGPU session of
+ * this worker runs on (onnxruntime-web creates one and keeps it): its `lost` promise tells of a
+ * lost device, which no session call reports by itself until it fails.
  */
-function watchSessions(onFailure: (error: unknown) => void): void {
+function watchSessions(onFailure: (error: unknown) => void, onLost: (info: DeviceLostInfo) => void): void {
   const Session = ort.InferenceSession as unknown as {
     create: (...args: unknown[]) => Promise<unknown>;
     prototype?: { run?: (...args: unknown[]) => Promise<unknown> };
   };
   const create = Session.create;
   Session.create = function (this: unknown, ...args: unknown[]) {
-    return create.apply(this, args).catch((err: unknown) => {
-      onFailure(err);
-      throw err;
-    });
+    return create.apply(this, args).then(
+      (session) => {
+        if (usesWebGPU(args)) watchDevice(onLost);
+        return session;
+      },
+      (err: unknown) => {
+        onFailure(err);
+        throw err;
+      },
+    );
   };
   const proto = Session.prototype;
   const run = proto?.run;
@@ -128,6 +143,34 @@ function watchSessions(onFailure: (error: unknown) => void): void {
       });
     };
   }
+}
+
+/** The session options (the last argument of `InferenceSession.create`) name the WebGPU EP. */
+function usesWebGPU(args: unknown[]): boolean {
+  const providers = (args.at(-1) as { executionProviders?: unknown[] } | undefined)?.executionProviders ?? [];
+  return providers.some((p) => (typeof p === 'string' ? p : (p as { name?: string } | null)?.name) === 'webgpu');
+}
+
+interface GPUDeviceLike {
+  lost: Promise<{ reason?: string; message?: string }>;
+}
+
+const watchedDevices = new WeakSet<object>();
+
+/**
+ * Listens to the `lost` promise of the device onnxruntime-web uses, once per device. Read only
+ * after a WebGPU session was created: read before, the property may create a device of its own.
+ */
+function watchDevice(onLost: (info: DeviceLostInfo) => void): void {
+  const flags = ort.env.webgpu as unknown as { device?: GPUDeviceLike | Promise<GPUDeviceLike> };
+  void Promise.resolve(flags.device).then(
+    (device) => {
+      if (!device || typeof device !== 'object' || !(device.lost instanceof Promise) || watchedDevices.has(device)) return;
+      watchedDevices.add(device);
+      void device.lost.then((info) => onLost({ reason: info?.reason ?? 'unknown', message: info?.message ?? '' }));
+    },
+    () => undefined,
+  );
 }
 
 function modelPrefix(url: string): string {

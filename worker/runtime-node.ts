@@ -3,8 +3,8 @@
  * fast tests. transformers.js does not chain sessions here, so failures do not poison anything.
  */
 import { mkdir, readFile, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
-import { cpus } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { cpus, homedir, tmpdir } from 'node:os';
 import { env } from '@huggingface/transformers';
 import type { EngineOptions, EngineRuntime } from './runtime.js';
 import type { CachedModel } from '../src/protocol/engine.js';
@@ -55,6 +55,16 @@ export function nodeRuntime(): EngineRuntime {
       const usage = (await walk(env.cacheDir)).reduce((n, f) => n + f.bytes, 0);
       const disk = await statfs(env.cacheDir).catch(() => null);
       return { usage, quota: disk ? usage + disk.bavail * disk.bsize : null, persisted: true };
+    },
+    scrubPaths: (message) => {
+      // Longest first: the model folder inside the working folder goes as a whole.
+      const roots = [env.localModelPath, env.cacheDir, process.cwd(), homedir(), tmpdir()]
+        .filter((r): r is string => typeof r === 'string' && r.length > 1 && isAbsolute(r))
+        .map((r) => resolvePath(r))
+        .sort((a, b) => b.length - a.length);
+      let text = message;
+      for (const root of roots) text = text.replaceAll(`${root}${sep}`, '').replaceAll(root, '.');
+      return text;
     },
     threads: () => threads,
   };

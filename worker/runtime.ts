@@ -33,8 +33,25 @@ export interface EngineRuntime {
   deleteCached(model: string): Promise<boolean>;
   /** The storage used and the quota, where known. */
   storageEstimate(): Promise<StorageInfo>;
+  /**
+   * Takes this machine's folders out of an error message (Node: the model folder, the cache, the
+   * working, home and temporary folders), so that an answer never names a path on the server.
+   */
+  scrubPaths?(message: string): string;
   /** WASM threads in use. */
   threads(): number;
   /** Calls back on every failed ONNX session load or run (browser only). */
   onSessionFailure?(listener: (error: unknown) => void): void;
+  /**
+   * Calls back once when the GPUDevice that ONNX sessions run on is lost (`GPUDevice.lost`: a GPU
+   * reset, a driver update, a crashed GPU process, `destroy()`), with its `GPUDeviceLostInfo`
+   * (browser only).
+   */
+  onDeviceLost?(listener: (info: DeviceLostInfo) => void): void;
+}
+
+/** What `GPUDevice.lost` tells: `reason` is `"destroyed"` or `"unknown"`. */
+export interface DeviceLostInfo {
+  reason: string;
+  message: string;
 }

@@ -24,6 +24,13 @@ Options:
                          .domain for it and its subdomains, * for any). Always allowed: localhost,
                          *.localhost and IP addresses; others get 403 (this stops DNS rebinding)
 
+Limits (past them: 429 with Retry-After, 408, or 413; see the README's "Limits and security"):
+  --max-concurrent-requests <n>  requests served at once (default 128)
+  --max-buffered-bytes <n>       request-body bytes held across connections (default 268435456)
+  --max-audio-seconds <s>        longest audio a request may send (default 600)
+  --request-timeout <s>          a request's headers and body must arrive within this (default 120);
+                                 headers within 10 s, and a body may not stall for 10 s
+
 GET /health answers 200 once the model has loaded, 503 while it loads, 500 if it failed.
 `;
 
@@ -46,6 +53,10 @@ async function main(argv: string[]): Promise<void> {
       cors: { type: 'string', multiple: true },
       'api-key': { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
+      'max-concurrent-requests': { type: 'string' },
+      'max-buffered-bytes': { type: 'string' },
+      'max-audio-seconds': { type: 'string' },
+      'request-timeout': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -71,6 +82,18 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const numbers: Record<string, number | undefined> = {};
+  for (const flag of ['max-concurrent-requests', 'max-buffered-bytes', 'max-audio-seconds', 'request-timeout'] as const) {
+    const text = values[flag];
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0 || (flag !== 'max-audio-seconds' && flag !== 'request-timeout' && !Number.isInteger(n))) {
+      process.stderr.write(`--${flag} must be a positive ${flag.endsWith('seconds') || flag.endsWith('timeout') ? 'number' : 'integer'}, got ${JSON.stringify(text)}.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    numbers[flag] = n;
+  }
   const server = await serve({
     task: values.task,
     model: values.model,
@@ -81,6 +104,10 @@ async function main(argv: string[]): Promise<void> {
     cors: values.cors,
     ...(apiKey !== undefined ? { apiKey } : {}),
     allowedHosts: values['allowed-host'],
+    maxConcurrentRequests: numbers['max-concurrent-requests'],
+    maxBufferedBytes: numbers['max-buffered-bytes'],
+    maxAudioSeconds: numbers['max-audio-seconds'],
+    requestTimeoutMs: numbers['request-timeout'] === undefined ? undefined : numbers['request-timeout'] * 1000,
   });
   // The first line is machine-readable: tests and scripts read the URL from it.
   process.stdout.write(`local-endpoint listening on ${server.url} (task ${values.task}, model ${values.model})\n`);

@@ -271,6 +271,7 @@ export class WorkerEngine implements EngineInterface {
       });
       if (result.ok) return result;
       if (result.retry && !resendable()) result = { ...result, retry: false };
+      if (result.webgpuFailures) Object.assign(this.webgpuFailures, result.webgpuFailures);
       if (result.webgpuFailure) this.webgpuFailures[result.webgpuFailure.model] = result.webgpuFailure.reason;
       if (result.replaceWorker) this.replace(live);
       if (!result.retry) return result;

@@ -7,7 +7,7 @@ import { Engine } from '../../worker/engine.js';
 import { nodeRuntime } from '../../worker/runtime-node.js';
 import type { EngineOptions } from '../protocol/engine.js';
 
-export { serve, type ServeOptions, type RunningServer, type ServeHealth } from './serve.js';
+export { serve, SERVE_LIMITS, type ServeOptions, type RunningServer, type ServeHealth } from './serve.js';
 export { Engine } from '../../worker/engine.js';
 export { createLocalFetch, errorResponse, type LocalEndpoint, type LocalFetchOptions, type FetchFn } from '../local-fetch/index.js';
 export { supportedTasks, getTask } from '../tasks/registry.js';

@@ -7,6 +7,7 @@ import http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { basename, dirname, resolve } from 'node:path';
 import { Engine } from '../../worker/engine.js';
 import { nodeRuntime } from '../../worker/runtime-node.js';
@@ -42,7 +43,31 @@ export interface ServeOptions {
   allowedHosts?: string[];
   /** Where warnings go (binding beyond loopback without an API key). Default: stderr. */
   onWarning?: (message: string) => void;
+  /**
+   * Requests served at once (read, queued or running; not `/health`). Past it, a 429 with
+   * `Retry-After`, as TGI's `max_concurrent_requests`. Default 128.
+   */
+  maxConcurrentRequests?: number;
+  /** Request-body bytes held in memory across all connections. Past it, a 429. Default 256 MiB. */
+  maxBufferedBytes?: number;
+  /** A request's headers must arrive within this (a slowloris is closed with a 408). Default 10 s. */
+  headersTimeoutMs?: number;
+  /** A body that sends nothing for this long is dropped with a 408. Default 10 s. */
+  bodyIdleTimeoutMs?: number;
+  /** A request (headers and body) must arrive within this. Default 120 s. */
+  requestTimeoutMs?: number;
+  /** Audio longer than this is refused with a 413 (the engine's `maxAudioSeconds`). Default 600. */
+  maxAudioSeconds?: number;
 }
+
+/** The defaults of the limits above (the README's "Limits and security" lists them). */
+export const SERVE_LIMITS = {
+  maxConcurrentRequests: 128,
+  maxBufferedBytes: 256 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  bodyIdleTimeoutMs: 10_000,
+  requestTimeoutMs: 120_000,
+} as const;
 
 /** What `/health` answers: 503 while the model loads, 200 once it is ready, 500 if it failed. */
 export type ServeHealth = { state: 'loading' } | { state: 'ready' } | { state: 'failed'; error: string };
@@ -64,10 +89,21 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const engine = new Engine(nodeRuntime(), {
     localModelPath,
     allowRemoteModels: options.allowRemoteModels ?? !isLocal,
+    ...(options.maxAudioSeconds !== undefined ? { maxAudioSeconds: options.maxAudioSeconds } : {}),
   });
   const host = options.host ?? '127.0.0.1';
   if (options.apiKey === '') throw new Error('The API key is empty: give a key, or none.');
-  const server = http.createServer();
+  const limits = { ...SERVE_LIMITS, ...definedOnly(options) };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${value}.`);
+  }
+  // Node closes a connection whose headers (or whole request) are late with a 408, checking
+  // every second rather than every 30 s.
+  const server = http.createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs + 1),
+    connectionsCheckingInterval: 1000,
+  });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 8080, host, () => ok());
@@ -108,10 +144,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     hosts: allowedHostList(host, options.allowedHosts),
     keyDigest: options.apiKey ? digest(options.apiKey) : undefined,
     state,
+    limits,
+    inFlight: 0,
+    buffered: 0,
   };
   server.on('request', (req, res) => {
     void answer(req, res, context);
   });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, limits));
   return {
     url,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
@@ -129,6 +169,20 @@ interface ServeContext {
   hosts: string[] | null;
   keyDigest: Buffer | undefined;
   state: { health: ServeHealth };
+  limits: Required<Pick<ServeOptions, keyof typeof SERVE_LIMITS>>;
+  /** Requests being read, queued or run now. */
+  inFlight: number;
+  /** Body bytes held in memory now, across connections. */
+  buffered: number;
+}
+
+/** The limits the caller set (undefined ones keep their defaults). */
+function definedOnly(options: ServeOptions): Partial<typeof SERVE_LIMITS> {
+  const set: Record<string, number> = {};
+  for (const name of Object.keys(SERVE_LIMITS) as (keyof typeof SERVE_LIMITS)[]) {
+    if (options[name] !== undefined) set[name] = options[name];
+  }
+  return set;
 }
 
 async function answer(req: http.IncomingMessage, res: http.ServerResponse, context: ServeContext): Promise<void> {
@@ -173,6 +227,28 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, conte
     sendError(res, 413, tooLargeMessage(declared));
     return;
   }
+  const { limits } = context;
+  // Past the bounds, a 429 before a byte of the body is held (TGI's "Model is overloaded").
+  const overloaded =
+    context.inFlight >= limits.maxConcurrentRequests
+      ? `${context.inFlight} requests are being served, the most this server takes at once (maxConcurrentRequests, --max-concurrent-requests ${limits.maxConcurrentRequests})`
+      : declared <= MAX_BODY_BYTES && context.buffered + declared > limits.maxBufferedBytes
+        ? `the request bodies being read hold ${context.buffered} bytes; ${declared} more would pass the ${limits.maxBufferedBytes}-byte bound (maxBufferedBytes, --max-buffered-bytes)`
+        : null;
+  if (overloaded) {
+    if (declared > 0) closeAfterAnswer(res); // the body is not read: close after the answer
+    res.setHeader('retry-after', '1');
+    sendError(res, 429, `The server is overloaded: ${overloaded}. Retry later.`);
+    return;
+  }
+  context.inFlight++;
+  // The body's bytes count against maxBufferedBytes until the answer is done (the engine holds them).
+  const held = { bytes: 0 };
+  res.once('close', () => {
+    context.inFlight--;
+    context.buffered -= held.bytes;
+    held.bytes = 0;
+  });
   // A client that hangs up cancels its request (a generation stops within one token).
   const hangUp = new AbortController();
   res.on('close', () => {
@@ -180,7 +256,7 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, conte
   });
   let response: Response;
   try {
-    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
+    const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req, context, held);
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string') headers.set(name, value);
@@ -192,6 +268,10 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, conte
     if (err instanceof BodyTooLarge) {
       if (err.cutOff) closeAfterAnswer(res);
       response = errorResponse(413, err.message);
+    } else if (err instanceof BodyRefused) {
+      closeAfterAnswer(res);
+      if (err.status === 429) res.setHeader('retry-after', '1');
+      response = errorResponse(err.status, err.message);
     } else {
       response = errorResponse(400, (err as Error).message);
     }
@@ -215,6 +295,26 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, conte
     // The generation was cancelled (the client left) or failed mid-stream.
   }
   res.end();
+}
+
+/**
+ * What Node's HTTP parser refuses before a request exists (malformed HTTP, headers too large, a
+ * request too slow to arrive: a slowloris) gets the Endpoint's JSON error too, then the close.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, limits: ServeContext['limits']): void {
+  const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, error] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', `The request did not arrive in time: its headers must come within ${limits.headersTimeoutMs / 1000} s (headersTimeoutMs), all of it within ${limits.requestTimeoutMs / 1000} s (requestTimeoutMs).`]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+        : [400, 'Bad Request', `The request is not valid HTTP/1.1 (${String(err.code ?? 'parse error')}).`];
+  const body = JSON.stringify({ error });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** `GET /health` (and `GET /`): 200 "Ok" once the model is loaded, 503 while it loads, 500 if it failed. */
@@ -267,38 +367,70 @@ function tooLargeMessage(size: number, cutOff = false): string {
   return `The request body is ${cutOff ? 'over ' : ''}${size} bytes, over the limit of ${MAX_BODY_BYTES} bytes.`;
 }
 
+/** A body refused while it was read: 408 (it stalled) or 429 (the buffered bytes passed their bound). */
+class BodyRefused extends Error {
+  constructor(readonly status: 408 | 429, message: string) {
+    super(message);
+  }
+}
+
 /**
  * Reads the body up to the limit. Past it, the rest is read and dropped, so that the client gets
  * a clean 413 rather than a reset connection. Past four times the limit, the 413 goes at once and
- * the connection closes after it.
+ * the connection closes after it. The bytes held count against `maxBufferedBytes` until the
+ * request ends; a body that stalls for `bodyIdleTimeoutMs` is refused with a 408.
  */
-function readBody(req: http.IncomingMessage): Promise<Buffer<ArrayBuffer>> {
+function readBody(req: http.IncomingMessage, context: ServeContext, held: { bytes: number }): Promise<Buffer<ArrayBuffer>> {
+  const { limits } = context;
   return new Promise((ok, fail) => {
     let chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    const hold = (bytes: number) => {
+      held.bytes += bytes;
+      context.buffered += bytes;
+    };
+    const releaseHeld = () => {
+      context.buffered -= held.bytes;
+      held.bytes = 0;
+    };
+    const settle = (err: Error | null, body?: Buffer<ArrayBuffer>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(idle);
+      if (err) {
+        chunks = [];
+        releaseHeld();
+        fail(err);
+      } else ok(body!);
+    };
+    let idle = setTimeout(stalled, limits.bodyIdleTimeoutMs);
+    function stalled() {
+      settle(new BodyRefused(408, `The request body stalled: no bytes for ${limits.bodyIdleTimeoutMs / 1000} s (bodyIdleTimeoutMs).`));
+    }
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else {
-        chunks = [];
-        if (size > 4 * MAX_BODY_BYTES && !settled) {
-          settled = true;
-          fail(new BodyTooLarge(size, true));
+      if (settled) return;
+      clearTimeout(idle);
+      idle = setTimeout(stalled, limits.bodyIdleTimeoutMs);
+      if (size <= MAX_BODY_BYTES) {
+        if (context.buffered + chunk.length > limits.maxBufferedBytes) {
+          settle(new BodyRefused(429, `The server is overloaded: the request bodies being read hold ${context.buffered} bytes, the bound is ${limits.maxBufferedBytes} (maxBufferedBytes, --max-buffered-bytes). Retry later.`));
+          return;
         }
+        chunks.push(chunk);
+        hold(chunk.length);
+      } else {
+        chunks = [];
+        releaseHeld();
+        if (size > 4 * MAX_BODY_BYTES) settle(new BodyTooLarge(size, true));
       }
     });
     req.on('end', () => {
-      if (settled) return;
-      settled = true;
-      if (size > MAX_BODY_BYTES) fail(new BodyTooLarge(size, false));
-      else ok(Buffer.concat(chunks) as Buffer<ArrayBuffer>);
+      if (size > MAX_BODY_BYTES) settle(new BodyTooLarge(size, false));
+      else settle(null, Buffer.concat(chunks) as Buffer<ArrayBuffer>);
     });
-    req.on('error', (err) => {
-      if (settled) return;
-      settled = true;
-      fail(err);
-    });
+    req.on('error', (err) => settle(err));
   });
 }
 

@@ -172,6 +172,8 @@ export interface EngineFailure {
   retry?: boolean;
   /** Set when WebGPU failed for this model: the fresh worker should run it on WASM. */
   webgpuFailure?: { model: string; reason: string };
+  /** Set when the WebGPU device was lost: each model it held, and why (the fresh worker runs them on WASM). */
+  webgpuFailures?: Record<string, string>;
   /** A batch this request was in failed: send it again alone. */
   noBatch?: boolean;
   /** The caller cancelled the request. */

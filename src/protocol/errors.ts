@@ -29,9 +29,18 @@ export interface ErrorValue {
 }
 
 export function toErrorValue(err: unknown, fallbackStatus = 500): ErrorValue {
-  if (err instanceof EndpointError) return { status: err.status, error: err.message };
+  if (err instanceof EndpointError) return { status: err.status, error: withoutBuildPaths(err.message) };
   const message = err instanceof Error ? err.message : String(err);
-  return { status: fallbackStatus, error: message || 'Unknown error' };
+  return { status: fallbackStatus, error: withoutBuildPaths(message) || 'Unknown error' };
+}
+
+/**
+ * ONNX Runtime's messages name its own source files by the path they were built at
+ * (`/onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:376`, or a build machine's folder
+ * before `onnxruntime/core/…`): an error keeps the file and line (`bfc_arena.cc:376`), never the path.
+ */
+export function withoutBuildPaths(message: string): string {
+  return message.replace(/(?:\/onnxruntime_src\/|(?:[A-Za-z]:)?[\\/](?:[^\s'"():\\/]+[\\/])*onnxruntime[\\/](?:core|contrib_ops|wasm)[\\/])(?:[^\s'"():\\/]+[\\/])*([^\s'"():\\/]+\.(?:cc|cpp|h|hpp|c)\b)/g, '$1');
 }
 
 /** Describes a JSON value's type for error messages: "a string", "an array", "null"… */

@@ -2,7 +2,7 @@
  * Decoding an Endpoint request: Content-Type, JSON body, query-string parameters.
  * Pure except for reading the body. Every failure is a 400 naming the problem.
  */
-import { badRequest, describeType, quoteName } from '../protocol/errors.js';
+import { EndpointError, badRequest, describeType, quoteName } from '../protocol/errors.js';
 import type { EndpointPayload } from '../protocol/wire.js';
 import { readMediaBody, type MediaKind } from './media.js';
 
@@ -112,8 +112,9 @@ export function withQueryParameters(payload: EndpointPayload, url: URL): Endpoin
   return { ...payload, parameters };
 }
 
+/** A body over the limit: a 413, as `serve` answers it, in every runtime. */
 function tooLarge(bytes: number) {
-  return badRequest(`The request body is ${bytes} bytes, over the limit of ${MAX_BODY_BYTES} bytes.`);
+  return new EndpointError(413, `The request body is ${bytes} bytes, over the limit of ${MAX_BODY_BYTES} bytes.`);
 }
 
 /**

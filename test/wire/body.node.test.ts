@@ -67,6 +67,7 @@ describe('readPayload', () => {
     await expect(readPayload(request('{}', 'application/json', { 'content-length': String(MAX_BODY_BYTES + 1) }), url)).rejects.toThrow(/over the limit/);
     const big = new Uint8Array(MAX_BODY_BYTES + 10).fill(32);
     await expect(readPayload(request(big, 'application/json'), url)).rejects.toThrow(/over the limit of 52428800 bytes/);
+    await expect(readPayload(request(big, 'application/json'), url)).rejects.toMatchObject({ status: 413 });
   });
 
   it('parses the media type out of a Content-Type', () => {

@@ -11,6 +11,7 @@
  */
 import { badRequest, quote } from '../../protocol/errors.js';
 import { yieldToEventLoop } from '../shared/yield.js';
+import { cutForTokens } from '../shared/long-text.js';
 import type { ChatMessage, GenerationInput, GenerationOptions, TranslationLanguages } from './generation-parameters.js';
 import type { ModelContext, PipelineFn, RunContext, TensorLike } from '../types.js';
 
@@ -157,6 +158,16 @@ export async function runGeneration(
   } else {
     prompt = input.text;
     addSpecialTokens = setup.encoderDecoder ? true : Boolean(tokenizer.add_bos_token || tokenizer.add_eos_token);
+  }
+  // An over-long prompt is cut before it is tokenized whole: an encoder keeps its first tokens,
+  // `truncate` keeps the last ones, and a prompt too long for the context is refused from its start.
+  if (setup.encoderDecoder) prompt = cutForTokens(tokenizer as never, prompt, tokenizer.model_max_length);
+  else if (options.truncate !== undefined) prompt = cutForTokens(tokenizer as never, prompt, options.truncate, 'left');
+  else if (setup.contextLength !== null && cutForTokens(tokenizer as never, prompt, setup.contextLength).length < prompt.length) {
+    throw badRequest(
+      `The prompt has more than ${setup.contextLength} tokens (${prompt.length} characters), but this model's context holds ${setup.contextLength} ` +
+        `(prompt plus generated tokens). Shorten it, or set parameters.truncate to keep only the last tokens.`,
+    );
   }
   let encoded: Record<string, TensorLike & { slice(...a: unknown[]): TensorLike }>;
   if (setup.languages) {

@@ -5,6 +5,7 @@
  */
 import { badRequest } from '../../protocol/errors.js';
 import { offsetScheme, tokenSpans } from '../shared/token-offsets.js';
+import { cutForTokens } from '../shared/long-text.js';
 import { paddedTokens, splitRows, textsOf } from '../shared/batch-texts.js';
 import { textPipeline, type Batching, type ModelContext, type PipelineFn } from '../types.js';
 import type { FeatureExtractionRequest, Pooling } from './embeddings-parameters.js';
@@ -63,10 +64,11 @@ export const embeddingBatching: Batching<FeatureExtractionRequest, EmbeddingDefa
  * its start (`right`) or its end (`left`). transformers.js only cuts the token list on the right,
  * which also drops the closing special token.
  */
-export function truncateText(pipe: PipelineFn, text: string, direction: 'left' | 'right'): string {
+export function truncateText(pipe: PipelineFn, whole: string, direction: 'left' | 'right'): string {
   const { tokenizer } = textPipeline(pipe);
   const max = tokenizer.model_max_length;
-  if (!max) return text;
+  if (!max) return whole;
+  const text = cutForTokens(tokenizer, whole, max, direction); // only the kept end is tokenized
   const tokens = (tokenizer as unknown as { tokenize(t: string): string[] }).tokenize(text);
   const room = max - (tokenizer.encode('').length); // the special tokens take their place
   if (tokens.length <= room) return text;
@@ -98,9 +100,13 @@ function checkLengths(pipe: PipelineFn, texts: string[]): void {
   const max = tokenizer?.model_max_length;
   if (!tokenizer || !max) return;
   texts.forEach((text, i) => {
+    const where = texts.length > 1 ? `inputs[${i}]` : 'inputs';
+    // A huge text is known to be over the limit from its start: it is not tokenized whole.
+    if (cutForTokens(tokenizer as never, text, max).length < text.length) {
+      throw badRequest(`${where} is more than ${max} tokens long (${text.length} characters), over the model's maximum of ${max}, and parameters.truncate is false.`);
+    }
     const n = tokenizer.encode(text).length;
     if (n > max) {
-      const where = texts.length > 1 ? `inputs[${i}]` : 'inputs';
       throw badRequest(`${where} is ${n} tokens long, over the model's maximum of ${max}, and parameters.truncate is false.`);
     }
   });

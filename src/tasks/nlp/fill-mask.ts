@@ -3,6 +3,7 @@
  * `[{sequence, score, token, token_str}]` (a list per input for several inputs).
  * `targets` restricts the candidates, as transformers does.
  */
+import { cutForTokens, maxInputTokens } from '../shared/long-text.js';
 import { textPipeline, type TaskRunner, type TaskSpec, type TokenizerFn } from '../types.js';
 import { checkKnownParameters, readParameters, readPositiveInteger, readTextInputs } from '../shared/parameters.js';
 import { softmax } from '../shared/scores.js';
@@ -41,12 +42,15 @@ export const fillMaskRunner: TaskRunner<FillMaskRequest, void> = {
   spec: fillMask,
   pipeline: 'fill-mask',
 
-  async run(pipe, request) {
+  async run(pipe, request, _setup, ctx) {
     const { tokenizer, model } = textPipeline(pipe);
     const texts = typeof request.inputs === 'string' ? [request.inputs] : request.inputs;
     const targetIds = request.targets && targetTokenIds(tokenizer, request.targets);
     const answers: FillMaskCandidate[][] = [];
-    for (const [i, text] of texts.entries()) {
+    const max = maxInputTokens(tokenizer, model.config);
+    for (const [i, whole] of texts.entries()) {
+      if (ctx?.cancelled()) return null; // the caller has gone: not the next text
+      const text = cutForTokens(tokenizer, whole, max); // truncation keeps the first tokens: cut before tokenizing
       const encoded = tokenizer(text, { truncation: true });
       const ids = Array.from(encoded.input_ids!.data, Number);
       const position = maskPosition(tokenizer, ids, texts.length > 1 ? `inputs[${i}]` : 'inputs');

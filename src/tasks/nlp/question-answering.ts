@@ -11,6 +11,7 @@ import { checkKnownParameters, readBoolean, readParameters, readPositiveInteger 
 import { softmax } from '../shared/scores.js';
 import { isSubword, offsetScheme, tokenSpans, type OffsetScheme, type Span } from '../shared/token-offsets.js';
 import { badRequest, describeType } from '../../protocol/errors.js';
+import { yieldToEventLoop } from '../shared/yield.js';
 
 export interface QuestionAnsweringRequest {
   question: string;
@@ -81,17 +82,20 @@ export const questionAnsweringRunner: TaskRunner<QuestionAnsweringRequest, void>
   spec: questionAnswering,
   pipeline: 'question-answering',
 
-  async run(pipe, request) {
+  async run(pipe, request, _setup, ctx) {
     const { tokenizer, model } = textPipeline(pipe);
     const scheme = offsetScheme(tokenizer);
     const question = truncateQuestion(tokenizer, scheme, request.question, request.maxQuestionLen);
-    const windows = contextWindows(tokenizer, scheme, question, request);
     const answers: Answer[] = [];
     let nullScore = Infinity;
-    for (const window of windows) {
+    // Window by window, the context tokenized as the windows reach it: a long context neither
+    // holds the event loop (one turn between windows) nor runs on once its caller has gone.
+    for (const window of contextWindows(tokenizer, scheme, question, request)) {
+      if (ctx?.cancelled()) return null;
       const found = await answerWindow(tokenizer, model, scheme, question, window, request);
       answers.push(...found.answers);
       nullScore = Math.min(nullScore, found.nullScore);
+      await yieldToEventLoop();
     }
     // Overlapping windows find the same span: keep its best score.
     const best = new Map<string, Answer>();
@@ -122,31 +126,107 @@ function truncateQuestion(tokenizer: TokenizerFn, scheme: OffsetScheme, question
   return last ? question.slice(0, last[1]) : question;
 }
 
-/** Overlapping windows of whole words that fit the model with the question. */
-function contextWindows(tokenizer: TokenizerFn, scheme: OffsetScheme, question: string, request: QuestionAnsweringRequest): Window[] {
+/** Characters of context tokenized at a time (a context up to twice this is tokenized whole). */
+const PIECE_CHARS = 32 * 1024;
+
+/**
+ * The context's tokens and their spans, tokenized piece by piece (pieces end where a run of white
+ * space begins, so that each word is tokenized whole, as in the whole text) as `at` reaches
+ * them, and dropped once no window needs them: work and memory follow the windows.
+ */
+export class ContextTokens {
+  private tokens: string[] = [];
+  private spans: (Span | null)[] = [];
+  /** The context index of tokens[0]. */
+  private base = 0;
+  /** Characters of the context tokenized so far. */
+  private read = 0;
+
+  constructor(
+    private readonly tokenizer: TokenizerFn,
+    private readonly scheme: OffsetScheme,
+    private readonly context: string,
+  ) {}
+
+  /** Whether token `i` exists (tokenizing on to it). */
+  has(i: number): boolean {
+    while (i >= this.base + this.tokens.length && this.read < this.context.length) this.readPiece();
+    return i < this.base + this.tokens.length;
+  }
+
+  token(i: number): string {
+    return this.has(i) ? this.tokens[i - this.base]! : '';
+  }
+
+  span(i: number): Span | null {
+    return this.has(i) ? (this.spans[i - this.base] ?? null) : null;
+  }
+
+  /** Forgets the tokens before `i`. */
+  drop(i: number): void {
+    const n = Math.min(Math.max(0, i - this.base), this.tokens.length);
+    if (n < 4096) return; // in batches: splice is linear
+    this.tokens.splice(0, n);
+    this.spans.splice(0, n);
+    this.base += n;
+  }
+
+  private readPiece(): void {
+    const rest = this.context.length - this.read;
+    const end = rest <= 2 * PIECE_CHARS ? this.context.length : pieceEnd(this.context, this.read + PIECE_CHARS);
+    const piece = this.context.slice(this.read, end);
+    const tokens = tokenize(this.tokenizer, piece);
+    const spans = tokenSpans(piece, tokens, this.scheme);
+    for (const [k, token] of tokens.entries()) {
+      this.tokens.push(token);
+      const span = spans[k];
+      this.spans.push(span ? [span[0] + this.read, span[1] + this.read] : null);
+    }
+    this.read = end;
+  }
+}
+
+/** Where a piece ending near `at` ends: where the run of white space before `at` begins (else `at`). */
+function pieceEnd(text: string, at: number): number {
+  let i = at;
+  while (i > at - 1024 && i > 0 && !/\s/u.test(text[i]!)) i--;
+  if (!/\s/u.test(text[i]!)) return /[\udc00-\udfff]/.test(text[at]!) ? at + 1 : at; // no white space near: cut (never inside a surrogate pair)
+  while (i > 0 && /\s/u.test(text[i - 1]!)) i--;
+  return i;
+}
+
+/** Overlapping windows of whole words that fit the model with the question, made as they are read. */
+function* contextWindows(tokenizer: TokenizerFn, scheme: OffsetScheme, question: string, request: QuestionAnsweringRequest): Generator<Window> {
   const { context } = request;
-  const tokens = tokenize(tokenizer, context);
-  const spans = tokenSpans(context, tokens, scheme);
+  const tokens = new ContextTokens(tokenizer, scheme, context);
   const maxLen = Math.min(request.maxSeqLen, tokenizer.model_max_length ?? Infinity);
   const pairOverhead = tokenizer('a', { text_pair: 'b' }).input_ids!.dims.at(-1)! - 2;
   const size = maxLen - tokenize(tokenizer, question).length - pairOverhead;
   if (size < 8) throw badRequest(`The question leaves too little room for the context in the model's ${maxLen} tokens.`);
   const stride = Math.min(request.docStride, Math.floor(size / 2)); // the overlap between windows
   const wordStart = (i: number) => {
-    while (i > 0 && spans[i] && isSubword(context, tokens[i]!, spans[i]!, scheme)) i--;
+    while (i > 0 && tokens.span(i) && isSubword(context, tokens.token(i), tokens.span(i), scheme)) i--;
     return i;
   };
-  const windows: Window[] = [];
-  for (let begin = 0; begin < tokens.length; ) {
-    let end = Math.min(begin + size, tokens.length);
-    if (end < tokens.length) end = Math.max(wordStart(end), begin + 1); // never cut a word
-    const first = spans.slice(begin, end).find((s) => s !== null);
-    const last = spans.slice(begin, end).findLast((s) => s !== null);
-    if (first && last) windows.push({ text: context.slice(first[0], last[1]), offset: first[0] });
-    if (end >= tokens.length) break;
+  for (let begin = 0; tokens.has(begin); ) {
+    let end = begin + size;
+    const more = tokens.has(end);
+    if (!more) while (!tokens.has(end - 1)) end--; // the last window ends with the context
+    else end = Math.max(wordStart(end), begin + 1); // never cut a word
+    let first: Span | null = null;
+    let last: Span | null = null;
+    for (let i = begin; i < end; i++) {
+      const span = tokens.span(i);
+      if (span) {
+        first ??= span;
+        last = span;
+      }
+    }
+    if (first && last) yield { text: context.slice(first[0], last[1]), offset: first[0] };
+    if (!more) break;
     begin = Math.max(wordStart(end - stride), begin + 1);
+    tokens.drop(begin - size); // a word-start walk never goes back further
   }
-  return windows;
 }
 
 async function answerWindow(

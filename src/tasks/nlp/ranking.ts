@@ -6,6 +6,7 @@
  * Scores are sigmoids of the logit, as sentence-transformers' CrossEncoder gives; `raw_scores`
  * returns the logits.
  */
+import { cutForTokens, maxInputTokens } from '../shared/long-text.js';
 import { textPipeline, type ModelContext, type PipelineFn, type TaskRunner, type TaskSpec } from '../types.js';
 import { checkKnownParameters, readBoolean, readParameters } from '../shared/parameters.js';
 import { sigmoid } from '../shared/scores.js';
@@ -70,8 +71,10 @@ function pairsOf(request: RankingRequest): [string, string][] {
 
 /** One model call for the pairs of all the requests; each request's answer. */
 async function rank(pipe: PipelineFn, requests: RankingRequest[]): Promise<unknown[]> {
-  const pairs = requests.flatMap(pairsOf);
   const { tokenizer, model } = textPipeline(pipe);
+  // Truncation keeps the first tokens of each text of a pair: cut them before tokenizing.
+  const max = maxInputTokens(tokenizer, model.config);
+  const pairs = requests.flatMap(pairsOf).map(([a, b]) => [cutForTokens(tokenizer, a, max), cutForTokens(tokenizer, b, max)]);
   const encoded = tokenizer(pairs.map((p) => p[0]), { text_pair: pairs.map((p) => p[1]), padding: true, truncation: true });
   const { logits } = await model(encoded);
   const perRequest = splitRows(Array.from(logits!.data, Number), requests.map((r) => pairsOf(r).length));

@@ -5,6 +5,7 @@
  * `top_k`, as a list (a list of lists for several inputs) when `top_k` is null or above 1.
  * The official client wants `[[{label, score}…]]` and reads element 0.
  */
+import { cutForTokens, maxInputTokens } from '../shared/long-text.js';
 import { textPipeline, type PipelineFn, type TaskRunner, type TaskSpec } from '../types.js';
 import { checkKnownParameters, readEnum, readParameters, readPositiveInteger, readTextInputs } from '../shared/parameters.js';
 import { applyScoreFunction, defaultScoreFunction, rankLabels, type LabelScore, type ScoreFunction } from '../shared/scores.js';
@@ -61,8 +62,10 @@ export const textClassificationRunner: TaskRunner<TextClassificationRequest> = {
 /** One model call for the texts of all the requests; each request's answer. */
 async function classify(pipe: PipelineFn, requests: TextClassificationRequest[]): Promise<unknown[]> {
   const { tokenizer, model } = textPipeline(pipe);
-  const texts = requests.flatMap((r) => textsOf(r.inputs));
-  const { logits } = await model(tokenizer(texts as string[], { padding: true, truncation: true }));
+  // Cut before tokenizing: truncation keeps only the first tokens of an over-long text.
+  const max = maxInputTokens(tokenizer, model.config);
+  const texts = requests.flatMap((r) => textsOf(r.inputs)).map((t) => cutForTokens(tokenizer, t, max));
+  const { logits } = await model(tokenizer(texts, { padding: true, truncation: true }));
   const rows = logits!.tolist() as number[][];
   const id2label = model.config.id2label as Record<string, string> | undefined;
   const perRequest = splitRows(rows, requests.map((r) => textsOf(r.inputs).length));

@@ -7,6 +7,7 @@
  *   averaged scores, or the most confident token's label), then grouped like `simple`.
  * The official client requires `entity_group`, so it gets `simple` unless it asks otherwise.
  */
+import { cutForTokens, maxInputTokens } from '../shared/long-text.js';
 import { textPipeline, type TaskRunner, type TaskSpec } from '../types.js';
 import { checkKnownParameters, readEnum, readParameters, readTextInputs } from '../shared/parameters.js';
 import { softmax } from '../shared/scores.js';
@@ -75,14 +76,18 @@ export const tokenClassificationRunner: TaskRunner<TokenClassificationRequest, v
   spec: tokenClassification,
   pipeline: 'token-classification',
 
-  async run(pipe, request) {
+  async run(pipe, request, _setup, ctx) {
     const { tokenizer, model } = textPipeline(pipe);
     const id2label = (model.config.id2label ?? {}) as Record<string, string>;
     const scheme = offsetScheme(tokenizer);
     const special = new Set(((tokenizer as unknown as { all_special_ids?: number[] }).all_special_ids ?? []).filter((id) => id !== (tokenizer as unknown as { unk_token_id?: number }).unk_token_id));
     const texts = typeof request.inputs === 'string' ? [request.inputs] : request.inputs;
     const answers: unknown[] = [];
-    for (const text of texts) {
+    const max = maxInputTokens(tokenizer, model.config);
+    for (const whole of texts) {
+      if (ctx?.cancelled()) return null; // the caller has gone: not the next text
+      // Cut before tokenizing (truncation keeps the first tokens); offsets stay those of the whole text.
+      const text = cutForTokens(tokenizer, whole, max);
       const encoded = tokenizer(text, { truncation: true });
       const ids = Array.from(encoded.input_ids!.data, Number);
       const { logits } = await model(encoded);

@@ -2,7 +2,9 @@
  * zero-shot-classification: a text and candidate labels → `{sequence, labels, scores}`, scored by
  * an NLI model (entailment against contradiction) with a hypothesis per label.
  */
-import type { ModelContext, TaskRunner, TaskSpec } from '../types.js';
+import { textPipeline, type ModelContext, type TaskRunner, type TaskSpec } from '../types.js';
+import { cutForTokens, maxInputTokens } from '../shared/long-text.js';
+
 import { checkKnownParameters, readBoolean, readParameters } from '../shared/parameters.js';
 import { badRequest, describeType, quote } from '../../protocol/errors.js';
 
@@ -46,11 +48,14 @@ export const zeroShotClassificationRunner: TaskRunner<ZeroShotRequest, void> = {
   setup: checkNliLabels,
 
   async run(pipe, request) {
-    const result = (await (pipe as unknown as ZeroShotPipeline)(request.inputs, request.labels, {
+    // The pipeline truncates the sequence (only_first): cut it before tokenizing.
+    const { tokenizer, model } = textPipeline(pipe);
+    const sequence = cutForTokens(tokenizer, request.inputs, maxInputTokens(tokenizer, model.config));
+    const result = (await (pipe as unknown as ZeroShotPipeline)(sequence, request.labels, {
       multi_label: request.multiLabel,
       hypothesis_template: request.hypothesisTemplate,
     })) as { sequence: string; labels: string[]; scores: number[] };
-    return { sequence: result.sequence, labels: result.labels, scores: result.scores.map(Number) };
+    return { sequence: request.inputs, labels: result.labels, scores: result.scores.map(Number) };
   },
 };
 

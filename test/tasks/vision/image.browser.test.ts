@@ -140,12 +140,18 @@ describe('image-classification', () => {
     ['a text file sent as image/png', () => new TextEncoder().encode('just some text, not a picture'), 'image/png', /not a recognisable image/],
     ['audio sent as an image', () => new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x41, 0x56, 0x45, 0, 0, 0, 0]), 'image/png', /holds wav audio, but this task takes an image/],
     ['an unsupported Content-Type', () => formats.png!.bytes.slice(), 'image/svg+xml', /Unsupported Content-Type "image\/svg\+xml"/],
-    ['a 50 MB body', () => { const big = new Uint8Array(50 * 1024 * 1024 + 10); big.set(formats.png!.bytes); return big; }, 'image/png', /over the limit of 52428800 bytes/],
     ['bad base64 in JSON', () => new TextEncoder().encode(JSON.stringify({ inputs: 'not an image!' })), 'application/json', /inputs is not valid base64 image data/],
     ['a small PNG that declares 20000×20000 pixels', () => pngHeader(20000, 20000), 'image/png', /20000×20000 pixels, over the limit of 67108864 pixels/],
   ] as const)('%s gets a 400 naming it, and the next request works', async (_, make, type, message) => {
     const r = await postBody(make() as Uint8Array<ArrayBuffer>, type);
     expect(r).toEqual({ status: 400, body: { error: expect.stringMatching(message) } });
+    expect((await postBody(formats.png!.bytes.slice() as Uint8Array<ArrayBuffer>, 'image/png')).status).toBe(200);
+  });
+
+  it('a 50 MB body gets a 413 naming the limit (as serve answers it), and the next request works', async () => {
+    const big = new Uint8Array(50 * 1024 * 1024 + 10);
+    big.set(formats.png!.bytes);
+    expect(await postBody(big, 'image/png')).toEqual({ status: 413, body: { error: expect.stringMatching(/over the limit of 52428800 bytes/) } });
     expect((await postBody(formats.png!.bytes.slice() as Uint8Array<ArrayBuffer>, 'image/png')).status).toBe(200);
   });
 });
