@@ -80,3 +80,28 @@ export function encodeGif(rgba: Uint8ClampedArray, width: number, height: number
   bytes.push(0, 0x3b);
   return new Uint8Array(bytes);
 }
+
+/**
+ * A 16-bit PCM mono WAV of `count` samples declared at `rate` (which may be a rate no real file
+ * has, such as 0): sample `i` is `sample(i)`, in [-1, 1].
+ */
+export function encodeWav(count: number, rate: number, sample: (i: number) => number): Uint8Array {
+  const out = new Uint8Array(44 + count * 2);
+  const view = new DataView(out.buffer);
+  const ascii = (at: number, text: string) => out.set(Array.from(text, (c) => c.charCodeAt(0)), at);
+  ascii(0, 'RIFF');
+  view.setUint32(4, 36 + count * 2, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, rate, true);
+  view.setUint32(28, rate * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  ascii(36, 'data');
+  view.setUint32(40, count * 2, true);
+  for (let i = 0; i < count; i++) view.setInt16(44 + i * 2, Math.round(32767 * Math.max(-1, Math.min(1, sample(i)))), true);
+  return out;
+}

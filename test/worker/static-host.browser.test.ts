@@ -5,8 +5,8 @@
  * `/spa-models/` (the fallback: build/vite-plugins.ts). Every model must load and answer the same
  * from both, and a file that is really missing must give an error naming it and its URL.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WorkerEngine } from '../../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { enginesPerTest } from './engines.js';
 import type { EngineRequest, ProgressEvent } from '../../src/protocol/engine.js';
 import { readMediaBody } from '../../src/wire/media.js';
 import { CLASSIFIER, CLASSIFY_TEXT, EMBED_TEXT, ENCODER, FP16_ONLY, NLI } from '../helpers.js';
@@ -24,15 +24,7 @@ beforeAll(async () => {
   wav = new Uint8Array(await (await fetch('/models/test-media/sample1.wav')).arrayBuffer());
 });
 
-const engines: WorkerEngine[] = [];
-afterEach(() => {
-  for (const engine of engines.splice(0)) engine.terminate();
-});
-function engineAt(localModelPath?: string): WorkerEngine {
-  const engine = new WorkerEngine(localModelPath ? { localModelPath } : {});
-  engines.push(engine);
-  return engine;
-}
+const engineAt = enginesPerTest();
 
 /** The same request for each engine (a raw body is transferred, so each gets its own copy). */
 const REQUESTS: Record<string, () => EngineRequest> = {

@@ -7,8 +7,8 @@
  * model loaded without it (a sentence-transformers model without its pooling: unpooled token
  * embeddings), and never the 400 of a model that does not exist.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerEngine } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { enginesPerTest } from './engines.js';
 import type { EngineRequest, EngineResult } from '../../src/protocol/engine.js';
 import { CLASSIFIER, CLASSIFY_TEXT, EMBED_TEXT, ENCODER, LLAMA, norm } from '../helpers.js';
 
@@ -17,15 +17,7 @@ const CACHE = 'local-endpoint-models';
 const flaky = (action: string, file: string) => `/flaky-models/${action}=${encodeURIComponent(file)}/`;
 const url = (base: string, model: string, file: string) => new URL(`${base}${model}/${file}`, location.href).href;
 
-const engines: WorkerEngine[] = [];
-afterEach(() => {
-  for (const engine of engines.splice(0)) engine.terminate();
-});
-function engineAt(localModelPath?: string): WorkerEngine {
-  const engine = new WorkerEngine(localModelPath ? { localModelPath } : {});
-  engines.push(engine);
-  return engine;
-}
+const engineAt = enginesPerTest();
 
 const embed = (): EngineRequest => ({ task: 'feature-extraction', model: ENCODER, device: 'wasm', inputs: EMBED_TEXT });
 const classify = (): EngineRequest => ({ task: 'text-classification', model: CLASSIFIER, device: 'wasm', inputs: CLASSIFY_TEXT });

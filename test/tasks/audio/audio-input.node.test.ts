@@ -13,30 +13,14 @@ import { Engine } from '../../../worker/engine.js';
 import { nodeRuntime } from '../../../worker/runtime-node.js';
 import { EndpointError } from '../../../src/protocol/errors.js';
 import { minimumSamples } from '../../../src/tasks/audio/audio-core.js';
+import { encodeWav } from '../../media/encoders.js';
 
 const CLASSIFIER = 'local-endpoint/tiny-wav2vec2-classifier';
 const CTC = 'local-endpoint/tiny-wav2vec2-ctc';
 
 /** A 16-bit PCM mono WAV of `count` samples (a 440 Hz tone) declared at `rate`. */
 function wav(count: number, rate: number): Uint8Array {
-  const out = new Uint8Array(44 + count * 2);
-  const view = new DataView(out.buffer);
-  const ascii = (at: number, text: string) => out.set(Array.from(text, (c) => c.charCodeAt(0)), at);
-  ascii(0, 'RIFF');
-  view.setUint32(4, 36 + count * 2, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true); // PCM
-  view.setUint16(22, 1, true); // mono
-  view.setUint32(24, rate, true);
-  view.setUint32(28, rate * 2, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, 'data');
-  view.setUint32(40, count * 2, true);
-  for (let i = 0; i < count; i++) view.setInt16(44 + i * 2, Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)), true);
-  return out;
+  return encodeWav(count, rate, (i) => (8000 / 32767) * Math.sin((2 * Math.PI * 440 * i) / 16000));
 }
 
 const engine = new Engine(nodeRuntime(), { localModelPath: '.fixtures/models' });

@@ -16,6 +16,7 @@ import { nodeRuntime } from '../../../worker/runtime-node.js';
 import { EndpointError } from '../../../src/protocol/errors.js';
 import { chunkAudio } from '../../../src/tasks/audio/audio-core.js';
 import { ctcChunks } from '../../../src/tasks/audio/automatic-speech-recognition.js';
+import { encodeWav } from '../../media/encoders.js';
 
 const CLASSIFIER = 'local-endpoint/tiny-wav2vec2-classifier';
 const CTC = 'local-endpoint/tiny-wav2vec2-ctc';
@@ -26,27 +27,7 @@ const WHISPER = 'local-endpoint/tiny-whisper';
  * 0.3 s (so a CTC model's frames differ along the clip), as audio-input.node.test.ts builds them.
  */
 function wav(count: number, rate: number): Uint8Array {
-  const out = new Uint8Array(44 + count * 2);
-  const view = new DataView(out.buffer);
-  const ascii = (at: number, text: string) => out.set(Array.from(text, (c) => c.charCodeAt(0)), at);
-  ascii(0, 'RIFF');
-  view.setUint32(4, 36 + count * 2, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true); // PCM
-  view.setUint16(22, 1, true); // mono
-  view.setUint32(24, rate, true);
-  view.setUint32(28, rate * 2, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, 'data');
-  view.setUint32(40, count * 2, true);
-  for (let i = 0; i < count; i++) {
-    const pitch = 200 + 150 * (Math.floor(i / 4800) % 7);
-    view.setInt16(44 + i * 2, Math.round(8000 * Math.sin((2 * Math.PI * pitch * i) / 16000)), true);
-  }
-  return out;
+  return encodeWav(count, rate, (i) => (8000 / 32767) * Math.sin((2 * Math.PI * (200 + 150 * (Math.floor(i / 4800) % 7)) * i) / 16000));
 }
 
 const engine = new Engine(nodeRuntime(), { localModelPath: '.fixtures/models' });
