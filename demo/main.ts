@@ -17,7 +17,7 @@ import {
   showStatus,
   ui,
 } from './view.ts';
-import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask } from './media.ts';
+import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask, showImage } from './media.ts';
 import { toBase64 } from '../src/tasks/shared/base64.ts';
 import { startServiceWorker } from './sw-register.ts';
 
@@ -53,6 +53,7 @@ const PARAMETER_HINTS: Record<string, string> = {
   'zero-shot-image-classification': 'needs "candidate_labels"; e.g. {"hypothesis_template": "a photo of a {}."}',
   'automatic-speech-recognition': 'e.g. {"return_timestamps": true}; Whisper: {"language": "en", "task": "transcribe", "chunk_length_s": 30}',
   'audio-classification': 'e.g. {"top_k": 2, "function_to_apply": "none"}',
+  'text-to-image': 'e.g. {"num_inference_steps": 20, "seed": 1, "width": 64, "height": 64, "scheduler": "EulerDiscreteScheduler"}',
 };
 
 /** Parameters a task cannot run without (from its spec), filled in when the box holds nothing of the user's. */
@@ -204,6 +205,8 @@ async function run(): Promise<void> {
       answer = await runMedia(client, task, await mediaBlob(), parameters.value);
     } else if (STREAMED.has(task)) {
       answer = await stream(client, task, inputs, parameters.value, started);
+    } else if (task === 'text-to-image') {
+      answer = await generateImage(client, String(inputs), parameters.value);
     } else if (task === 'text-classification' && typeof inputs === 'string') {
       answer = await client.textClassification({ inputs, parameters: parameters.value });
     } else if (task === 'feature-extraction') {
@@ -212,7 +215,7 @@ async function run(): Promise<void> {
       answer = await client.request(payload, { task });
     }
     showAnswer(answer, performance.now() - started);
-    await drawAnswer(task, answer);
+    if (task !== 'text-to-image') await drawAnswer(task, answer); // text-to-image has shown its image
   } catch (err) {
     showError(errorMessage(err), performance.now() - started);
   } finally {
@@ -261,6 +264,24 @@ async function stream(
     return { generated_text: text, finish_reason: finish, tokens };
   } catch (err) {
     if (signal.aborted) return { generated_text: text, finish_reason: 'stopped by you', tokens };
+    throw err;
+  } finally {
+    ui.stop.hidden = true;
+    stopping = undefined;
+  }
+}
+
+/** text-to-image through the official client's textToImage: each step on the bar; Stop aborts it within a step. */
+async function generateImage(client: LocalEndpointClient, inputs: string, parameters: Record<string, unknown>): Promise<unknown> {
+  stopping = new AbortController();
+  ui.stop.hidden = false;
+  const signal = stopping.signal;
+  try {
+    const png = (await client.textToImage({ inputs, parameters }, { signal })) as unknown as Blob;
+    showImage(png);
+    return { image: `${png.type}, ${png.size} bytes` };
+  } catch (err) {
+    if (signal.aborted) return { image: null, stopped: 'by you' };
     throw err;
   } finally {
     ui.stop.hidden = true;

@@ -164,6 +164,16 @@ export function clearDrawn(): void {
   el.drawn.hidden = true;
 }
 
+/** A generated image (text-to-image), shown as it came: a PNG. */
+export function showImage(png: Blob): void {
+  clearDrawn();
+  const img = Object.assign(document.createElement('img'), { src: URL.createObjectURL(png), alt: 'the generated image' });
+  img.style.imageRendering = 'pixelated';
+  img.style.width = 'min(100%, 384px)';
+  el.drawn.append(img);
+  el.drawn.hidden = false;
+}
+
 /** Boxes over the image (object-detection) or each mask as a picture (image-segmentation). */
 export async function drawAnswer(task: string, answer: unknown): Promise<void> {
   clearDrawn();

@@ -139,6 +139,7 @@ const files = new Map<string, { row: HTMLLIElement; bar: HTMLProgressElement; te
 /** One row per file while a model loads; the panel hides when the model is ready. */
 export function showProgress(event: ProgressEvent): void {
   if (event.status === 'ready') return clearProgress();
+  if (event.status === 'step' && event.step && event.steps) return showStep(event);
   if (!event.file) return;
   const id = `${event.model}/${event.file}`;
   let entry = files.get(id);
@@ -164,6 +165,13 @@ export function showProgress(event: ProgressEvent): void {
       ? `${formatBytes(event.loaded)} / ${formatBytes(event.total)}`
       : formatBytes(event.loaded);
   }
+}
+
+/** A step of long work (text-to-image's denoising): one bar, step i of n. */
+function showStep(event: ProgressEvent): void {
+  showProgress({ ...event, status: 'progress', file: 'denoising', loaded: event.step, total: event.steps });
+  const entry = files.get(`${event.model}/denoising`);
+  if (entry) entry.text.textContent = `step ${event.step} of ${event.steps}`;
 }
 
 export function clearProgress(): void {

@@ -50,6 +50,7 @@ const SERVED = {
   text2textGeneration: ['text2text-generation', 'local-endpoint/tiny-t5'],
   summarization: ['summarization', 'local-endpoint/tiny-bart'],
   translation: ['translation', 'local-endpoint/tiny-m2m100'],
+  textToImage: ['text-to-image', 'local-endpoint/tiny-sd'],
 } as const;
 
 const children: ChildProcess[] = [];

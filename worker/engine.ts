@@ -35,6 +35,7 @@ import type { StreamPortMessage } from '../src/protocol/stream.js';
 import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent } from './pipeline-cache.js';
 import { SerialQueues } from './queue.js';
 import { BatchFailed, Batcher } from './batcher.js';
+import { loadContext } from './custom-load.js';
 import type { DeviceLostInfo, EngineRuntime } from './runtime.js';
 
 export type * from '../src/protocol/engine.js';
@@ -164,6 +165,7 @@ export class Engine implements EngineInterface, WorkerApi {
       // The stream's first event says where the request runs (the x-compute-type of a stream).
       const ctx = runContext(control, request.model, onStream && ((event) => onStream(event.type === 'start' ? { ...event, device: key.device, ...(fallback ? { fallback } : {}) } : event)));
       ctx.maxAudioSeconds = this.options.maxAudioSeconds; // the audio tasks pass it to decodeAudio
+      if (onProgress) ctx.progress = (event) => onProgress({ ...event, task: task.id, model: key.model });
       if (control.cancelled) throw new Cancelled();
       const batchKey = runner.batch && !request.noBatch ? runner.batch.key(parsed, loaded.setup) : null;
       const tokens = batchKey !== null ? runner.batch!.tokens(loaded.pipe, parsed) : 0;
@@ -375,13 +377,16 @@ export class Engine implements EngineInterface, WorkerApi {
     let pipe: PipelineFn;
     const mark = hostFailureMark();
     try {
-      pipe = (await loadPipeline(task.pipeline as never, key.model, {
-        device: key.device as never,
-        ...(key.dtype ? { dtype: key.dtype as never } : {}),
-        progress_callback: (info: Record<string, unknown>) =>
-          report({ ...(info as object), task: key.task, model: key.model } as ProgressEvent),
-      })) as unknown as PipelineFn;
+      pipe = task.load
+        ? await task.load(loadContext(key, report, (path) => this.readJSON(key.model, path), (path) => this.runtime.hasModelFile(key.model, path)))
+        : ((await loadPipeline(task.pipeline as never, key.model, {
+            device: key.device as never,
+            ...(key.dtype ? { dtype: key.dtype as never } : {}),
+            progress_callback: (info: Record<string, unknown>) =>
+              report({ ...(info as object), task: key.task, model: key.model } as ProgressEvent),
+          })) as unknown as PipelineFn);
     } catch (err) {
+      if (task.load && err instanceof EndpointError) throw err; // a task's own loader says what is wrong
       throw loadError(key.model, err, mark);
     }
     // transformers.js skips an optional file it could not fetch as if it were missing: a load

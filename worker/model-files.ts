@@ -70,3 +70,29 @@ export async function fetchModelText(url: string, file = url.split(/[?#]/)[0]!.s
   }
   return checkModelText(url, response.headers.get('content-type'), text);
 }
+
+/**
+ * Whether a model file exists (where transformers.js would look: the local model folder, then the
+ * Hub when allowed), without reading it here: a found file's download goes on into the model
+ * cache, where transformers.js then finds it. A fetch that fails is a 502, as for fetchModelText.
+ */
+export async function modelFileExists(model: string, path: string): Promise<boolean> {
+  const urls: string[] = [];
+  if (env.allowLocalModels) urls.push(localModelUrl(model, path));
+  if (env.allowRemoteModels) urls.push(remoteModelUrl(model, path));
+  for (const url of urls) {
+    let response: Response;
+    try {
+      response = await installedModelFetch()(url);
+    } catch (err) {
+      throw new EndpointError(502, describeHostFailure(path, absolute(url), { kind: 'unreachable', cause: fetchCause(err) }));
+    }
+    void response.body?.cancel().catch(() => undefined);
+    if (response.ok) return true;
+    if (!isMissingStatus(response.status)) {
+      const failure = hostFailureOf(response) ?? { kind: 'status' as const, status: response.status, statusText: response.statusText };
+      throw new EndpointError(502, describeHostFailure(path, absolute(url), failure));
+    }
+  }
+  return false;
+}

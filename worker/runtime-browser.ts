@@ -6,7 +6,7 @@ import { env } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-web/webgpu';
 import type { DeviceChoice, DeviceLostInfo, EngineOptions, EngineRuntime } from './runtime.js';
 import type { WasmPaths } from '../src/protocol/engine.js';
-import { fetchModelFile, localModelUrl, remoteModelUrl } from './model-files.js';
+import { fetchModelFile, localModelUrl, modelFileExists, remoteModelUrl } from './model-files.js';
 import { installModelFetch } from './model-fetch.js';
 import { MODEL_CACHE_NAME, ModelCacheStore } from './model-cache.js';
 
@@ -48,6 +48,7 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
       wasm.numThreads = options.numThreads ?? Math.min(4, cores);
     },
     readModelFile: fetchModelFile,
+    hasModelFile: modelFileExists,
     registerModel: (model) => cache.register(model, [modelPrefix(localModelUrl(model, '')), modelPrefix(remoteModelUrl(model, ''))]),
     listCached: async () => {
       await cache.flush();

@@ -8,7 +8,7 @@ import { cpus, homedir, tmpdir } from 'node:os';
 import { env } from '@huggingface/transformers';
 import type { EngineOptions, EngineRuntime } from './runtime.js';
 import type { CachedModel } from '../src/protocol/engine.js';
-import { fetchModelText, remoteModelUrl } from './model-files.js';
+import { fetchModelText, modelFileExists, remoteModelUrl } from './model-files.js';
 import { installModelFetch } from './model-fetch.js';
 import { EndpointError } from '../src/protocol/errors.js';
 
@@ -40,6 +40,20 @@ export function nodeRuntime(): EngineRuntime {
           throw new EndpointError(500, `${model}/${path} could not be read from the local model folder: ${why}.`);
         }
         return env.allowRemoteModels ? readThroughDiskCache(model, path) : null;
+      }
+    },
+    async hasModelFile(model, path) {
+      const local = join(env.localModelPath, model, path);
+      if (!relative(env.localModelPath, local).startsWith('..') && (await stat(local).catch(() => null))?.isFile()) return true;
+      if (!env.allowRemoteModels) return false;
+      const folder = diskCacheFolder(model);
+      if (folder && (await stat(join(folder, path)).catch(() => null))?.isFile()) return true;
+      const allowLocal = env.allowLocalModels;
+      env.allowLocalModels = false; // the local folder was looked at above, on disk
+      try {
+        return await modelFileExists(model, path);
+      } finally {
+        env.allowLocalModels = allowLocal;
       }
     },
     listCached: () => listDiskCache(),

@@ -23,6 +23,8 @@ export interface EngineRuntime {
   configure(options: EngineOptions): Promise<void>;
   /** Reads a text file of a model repo; null when it does not exist. */
   readModelFile(model: string, path: string): Promise<string | null>;
+  /** Whether a file of a model repo exists (its download, if any, goes on into the model cache). */
+  hasModelFile(model: string, path: string): Promise<boolean>;
   /** Names a model before it loads, so the cache knows whose files it stores. */
   registerModel?(model: string): Promise<void>;
   /** Network downloads of model files since this runtime started, by URL (the model cache's count). */

@@ -4,6 +4,7 @@
  * unchanged client code run on the device.
  */
 import { toErrorValue } from '../protocol/errors.js';
+import { toBase64 } from '../tasks/shared/base64.js';
 import { ROUTES, ROUTE_TASKS, getTask, openAIId } from '../tasks/registry.js';
 import type { Dialect, EndpointPayload, StreamMeta, TaskSpec } from '../tasks/types.js';
 import { readJsonBody, readMediaPayload, readPayload } from '../wire/body.js';
@@ -88,6 +89,13 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
       if (!result.ok) {
         if (result.cancelled) throw abortError(init?.signal ?? undefined);
         return errorResponse(result.status, result.error);
+      }
+      if (task.imageAnswer && result.output instanceof Uint8Array) {
+        // A picture: its bytes for an Accept of image/* and for the official client (whose
+        // textToImage sends no Accept and reads a Blob); else base64 in JSON, as the Endpoint does.
+        const accept = headers.get('accept') ?? '';
+        if (dialect === 'client' || accept.trim().toLowerCase().startsWith('image/')) return imageResponse(result.output, result);
+        return jsonResponse(toBase64(result.output), result);
       }
       // The answer is shaped again from the same request: parse is pure and cheap.
       const answer = dialect === 'client' && task.toClient ? task.toClient(result.output, parsed) : result.output;
@@ -193,14 +201,22 @@ function withClientDefaults(payload: EndpointPayload, dialect: Dialect, defaults
   return { ...payload, parameters: { ...defaults, ...payload.parameters } };
 }
 
+function imageResponse(png: Uint8Array, result: Extract<EngineResult, { ok: true }>): Response {
+  return new Response(png as Uint8Array<ArrayBuffer>, { status: 200, headers: computeHeaders('image/png', result) });
+}
+
 function jsonResponse(answer: unknown, result: Extract<EngineResult, { ok: true }>): Response {
+  return new Response(JSON.stringify(answer), { status: 200, headers: computeHeaders('application/json', result) });
+}
+
+function computeHeaders(type: string, result: Extract<EngineResult, { ok: true }>): Record<string, string> {
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
+    'content-type': type,
     'x-compute-type': result.device,
     'x-compute-time': (result.computeMs / 1000).toFixed(4),
   };
   if (result.fallback) headers['x-compute-fallback'] = result.fallback.replace(/[\r\n]+/g, ' ').slice(0, 500);
-  return new Response(JSON.stringify(answer), { status: 200, headers });
+  return headers;
 }
 
 /**

@@ -112,13 +112,19 @@ export interface WasmPaths {
 export interface ProgressEvent {
   task: string;
   model: string;
-  /** `initiate` | `download` | `progress` | `done` | `ready`, as transformers.js reports them. */
+  /**
+   * `initiate` | `download` | `progress` | `done` | `ready`, as transformers.js reports them; and
+   * `step` for each step of long work (text-to-image's denoising steps).
+   */
   status: string;
   file?: string;
   loaded?: number;
   total?: number;
   /** Percent, 0–100. */
   progress?: number;
+  /** `step`: this step, from 1, of `steps`. */
+  step?: number;
+  steps?: number;
 }
 
 export interface EngineRequest {

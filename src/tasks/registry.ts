@@ -38,6 +38,7 @@ import { imageClassification, imageClassificationRunner } from './vision/image-c
 import { zeroShotImageClassification, zeroShotImageClassificationRunner } from './vision/zero-shot-image-classification.js';
 import { objectDetection, objectDetectionRunner } from './vision/object-detection.js';
 import { imageSegmentation, imageSegmentationRunner } from './vision/image-segmentation.js';
+import { textToImage, textToImageRunner } from './diffusion/text-to-image.js';
 import { audioClassification, audioClassificationRunner } from './audio/audio-classification.js';
 import { automaticSpeechRecognition, automaticSpeechRecognitionRunner } from './audio/automatic-speech-recognition.js';
 import { badRequest } from '../protocol/errors.js';
@@ -67,6 +68,7 @@ const SPECS = [
   zeroShotImageClassification,
   objectDetection,
   imageSegmentation,
+  textToImage,
   automaticSpeechRecognition,
   audioClassification,
 ] as const satisfies readonly TaskSpec<any>[];
@@ -101,6 +103,7 @@ function runners(): readonly TaskRunner<any, any>[] {
     zeroShotImageClassificationRunner,
     objectDetectionRunner,
     imageSegmentationRunner,
+    textToImageRunner,
     automaticSpeechRecognitionRunner,
     audioClassificationRunner,
     completionsRunner,

@@ -63,6 +63,11 @@ export interface TaskSpec<Request = unknown> {
   readonly client?: readonly ClientMethod[];
   /** An example request (the demo's default input). */
   readonly example?: TaskExample;
+  /**
+   * The answer is PNG bytes (text-to-image): sent as `image/png` when the request's Accept starts
+   * with `image/`, and to the official client; otherwise as a base64 string in JSON, as the Endpoint does.
+   */
+  readonly imageAnswer?: boolean;
 }
 
 /** What a stream's formatter knows beside each event. */
@@ -100,6 +105,12 @@ export interface TaskRunner<Request = unknown, Setup = unknown> {
    * the `text-generation` pipeline of the same model, so the model loads once.
    */
   readonly loadAs?: string;
+  /**
+   * Loads the model itself, for a task transformers.js has no pipeline for (text-to-image): from
+   * the model's ONNX sessions and tokenizer, through the same files, model cache, progress and
+   * devices as every pipeline. What it returns takes the pipeline's place; its `dispose` frees it.
+   */
+  load?(ctx: LoadContext): Promise<PipelineFn>;
   /** Reads per-model defaults once after the pipeline loads (e.g. sentence-transformers pooling). */
   setup?(model: ModelContext): Promise<Setup>;
   /**
@@ -139,12 +150,43 @@ export interface RunContext {
   decodeAudio?(bytes: Uint8Array, samplingRate: number, maxSeconds?: number): Promise<Float32Array>;
   /** `EngineOptions.maxAudioSeconds`, for the audio tasks to pass to `decodeAudio`. */
   maxAudioSeconds?: number;
+  /** Reports a step of long work (text-to-image: each denoising step) to the caller's onProgress. */
+  progress?(event: { status: 'step'; step: number; steps: number }): void;
 }
 
 /** A transformers.js pipeline, as the task runners use it. */
 export type PipelineFn = ((inputs: unknown, options?: Record<string, unknown>) => Promise<unknown>) & {
   model?: { config?: Record<string, unknown> };
   dispose?: () => Promise<void>;
+};
+
+/** What a task's own loader gets from the engine (TaskRunner.load). */
+export interface LoadContext {
+  model: string;
+  /** The device the pipeline is loaded for: `webgpu`, `wasm` or `cpu`. */
+  device: string;
+  dtype?: string;
+  /** Reads a JSON file of the model repo (`model_index.json`, `unet/config.json`); null when it does not exist. */
+  readJSON(path: string): Promise<unknown | null>;
+  /**
+   * Opens `<subfolder>/model.onnx` (with its `model.onnx_data` external weights when there are
+   * some) as an ONNX session on the device: a function from named input tensors to named outputs.
+   */
+  session(subfolder: string): Promise<OnnxModel>;
+  /** The tokenizer in `<subfolder>/` (`tokenizer.json` and `tokenizer_config.json`). */
+  tokenizer(subfolder: string): Promise<TokenizerFn>;
+  /** A tensor for a session's input. */
+  tensor(type: 'float32' | 'int32' | 'int64', data: Float32Array | Int32Array | BigInt64Array, dims: number[]): TensorLike;
+}
+
+/** One ONNX session of a model, as a task's loader gets it. */
+export type OnnxModel = ((inputs: Record<string, TensorLike>) => Promise<Record<string, TensorLike>>) & {
+  /**
+   * The session's input names, and their element types and shapes where ONNX Runtime says
+   * (`int32`, `float32`…; a shape `[]` is a scalar, a name a dynamic dimension).
+   */
+  readonly inputs: readonly { name: string; type?: string; shape?: readonly (number | string)[] }[];
+  dispose(): Promise<void>;
 };
 
 /** What a task can read about the loaded model, once, right after it loads. */

@@ -1,5 +1,5 @@
 /**
- * A small PNG encoder for masks (8-bit grayscale), the same in the worker and in Node: the image
+ * A small PNG encoder for masks (8-bit grayscale) and generated images (8-bit RGB), the same in the worker and in Node: the image
  * data is zlib-compressed by the platform's CompressionStream. Written from the PNG spec.
  */
 /** The masks travel as base64 (the test helpers import it from here). */
@@ -39,16 +39,26 @@ async function zlib(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /** 8-bit grayscale pixels (row by row) → PNG bytes. */
-export async function encodeGrayPng(pixels: ArrayLike<number>, width: number, height: number): Promise<Uint8Array> {
+export function encodeGrayPng(pixels: ArrayLike<number>, width: number, height: number): Promise<Uint8Array> {
+  return encodePng(pixels, width, height, 1);
+}
+
+/** 8-bit RGB pixels (row by row, 3 bytes a pixel) → PNG bytes (text-to-image's answer). */
+export function encodeRgbPng(pixels: ArrayLike<number>, width: number, height: number): Promise<Uint8Array> {
+  return encodePng(pixels, width, height, 3);
+}
+
+async function encodePng(pixels: ArrayLike<number>, width: number, height: number, channels: 1 | 3): Promise<Uint8Array> {
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
   header[8] = 8; // bit depth
-  header[9] = 0; // grayscale
-  const raw = new Uint8Array((width + 1) * height); // each row: filter type 0, then its pixels
+  header[9] = channels === 1 ? 0 : 2; // grayscale, or RGB
+  const row = width * channels;
+  const raw = new Uint8Array((row + 1) * height); // each row: filter type 0, then its pixels
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixels[y * width + x]!;
+    for (let x = 0; x < row; x++) raw[y * (row + 1) + 1 + x] = pixels[y * row + x]!;
   }
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),

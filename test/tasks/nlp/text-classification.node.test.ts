@@ -81,6 +81,7 @@ describe('task registry', () => {
       'zero-shot-image-classification',
       'object-detection',
       'image-segmentation',
+      'text-to-image',
       'automatic-speech-recognition',
       'audio-classification',
     ]);
