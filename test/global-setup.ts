@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { generateFixtures } from '../fixtures/generate.js';
 import { SHARED_MEDIA } from '../fixtures/media-location.js';
+import { refusedUrl } from './client/policy-proxy.js';
 
 export const MODELS_DIR = '.fixtures/models';
 export const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';
@@ -78,7 +79,7 @@ export default async function setup(project: TestProject) {
       res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' }).end();
     } // otherwise: never answer
   });
-  const down = await freePort();
+  const down = await refusedUrl();
   project.provide('remote', {
     ...served,
     cold,
@@ -185,10 +186,3 @@ function listen(handler: http.RequestListener): Promise<string> {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
 }
 
-async function freePort(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return `http://127.0.0.1:${port}`;
-}

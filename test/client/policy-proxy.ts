@@ -94,13 +94,24 @@ export async function startProxy(target: string): Promise<Proxy> {
   return proxy;
 }
 
-/** A URL where nothing listens: connections are refused. */
+/**
+ * A URL where nothing listens: connections are refused. The port is below Linux's ephemeral range
+ * (32768–60999), so no server listening on port 0 (the tests start many) can take it later and
+ * answer, or hang, in its place. Also used by test/global-setup.ts.
+ */
 export async function refusedUrl(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = http.createServer();
+    const bound = await new Promise<boolean>((ok) => {
+      server.once('error', () => ok(false));
+      server.listen(port, '127.0.0.1', () => ok(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((ok) => server.close(() => ok()));
+    return `http://127.0.0.1:${port}`;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export function sleep(ms: number): Promise<void> {
