@@ -2,7 +2,7 @@
  * `npm run bench`: runs bench/page.ts in headless Chromium (Debian's) against a Vite server with
  * the generated models, and prints medians and ratios as a markdown table.
  *
- *   npm run bench [-- --rounds 40] [-- --no-webgpu]
+ *   npm run bench [-- --rounds 40] [-- --no-webgpu] [-- --only text-to-image]
  */
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { SHARED_MEDIA } from '../fixtures/media-location.js';
 import { LINK_MBIT, printOffline, runOffline, slowModelsPlugin } from './offline.js';
 import type { BatchingResult, ConfigResult, GenerationResult, MediaResult } from './page.js';
+import { printTextToImage, runTextToImage } from './text-to-image.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,6 +72,10 @@ try {
   printMedia(out.media);
   if (!values.only || values.only.includes('offline')) {
     printOffline(await runOffline(browser, `http://127.0.0.1:${address.port}`, Math.max(3, Math.round(Number(values.rounds) / 8)), '.fixtures/models'));
+  }
+  if (!values.only || values.only.includes('text-to-image')) {
+    // At least 5 rounds a figure (each round is a whole image of 8 steps on each path).
+    printTextToImage(await runTextToImage(browser, `http://127.0.0.1:${address.port}`, { rounds: Math.max(5, Math.round(Number(values.rounds) / 6)) }));
   }
 } finally {
   await browser.close();
