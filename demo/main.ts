@@ -17,7 +17,7 @@ import {
   showStatus,
   ui,
 } from './view.ts';
-import { MEDIA_TASKS, clearDrawn, drawAnswer, mediaBlob, setMediaTask, showImage } from './media.ts';
+import { IMAGE_AND_TEXT_TASKS, MEDIA_TASKS, clearDrawn, drawAnswer, drawTableAnswer, mediaBlob, setMediaTask, showImage } from './media.ts';
 import { toBase64 } from '../src/tasks/shared/base64.ts';
 import { startServiceWorker } from './sw-register.ts';
 
@@ -27,7 +27,12 @@ import { startServiceWorker } from './sw-register.ts';
  */
 const DEFAULT_INPUTS: Record<string, string> = Object.fromEntries(
   supportedTasks.flatMap((task) => {
-    const inputs = getTask(task).example?.inputs;
+    const example = getTask(task).example;
+    let inputs = example?.inputs;
+    // custom's box holds the whole body: the example's inputs and its other keys.
+    if (example?.extra) inputs = { inputs, ...example.extra };
+    // visual-question-answering's box holds the question; the image comes from the image panel.
+    if (task in IMAGE_AND_TEXT_TASKS) inputs = (inputs as { question?: string } | undefined)?.question;
     return inputs === undefined ? [] : [[task, typeof inputs === 'string' ? inputs : JSON.stringify(inputs)]];
   }),
 );
@@ -54,6 +59,10 @@ const PARAMETER_HINTS: Record<string, string> = {
   'automatic-speech-recognition': 'e.g. {"return_timestamps": true}; Whisper: {"language": "en", "task": "transcribe", "chunk_length_s": 30}',
   'audio-classification': 'e.g. {"top_k": 2, "function_to_apply": "none"}',
   'text-to-image': 'e.g. {"num_inference_steps": 20, "seed": 1, "width": 64, "height": 64, "scheduler": "EulerDiscreteScheduler"}',
+  'table-question-answering': 'e.g. {"truncation": true}; the input is {"query": …, "table": {column: [cells]}}',
+  'visual-question-answering': 'the box holds the question; e.g. {"top_k": 3}; generative models: {"max_new_tokens": 20}',
+  'image-to-text': 'e.g. {"max_new_tokens": 30, "prompt": "Describe this image."} (with parameters the image goes as base64 JSON)',
+  custom: "the box's JSON object is the whole body the handler's call(data) gets (extra keys included)",
 };
 
 /** Parameters a task cannot run without (from its spec), filled in when the box holds nothing of the user's. */
@@ -207,6 +216,14 @@ async function run(): Promise<void> {
       answer = await stream(client, task, inputs, parameters.value, started);
     } else if (task === 'text-to-image') {
       answer = await generateImage(client, String(inputs), parameters.value);
+    } else if (task === 'visual-question-answering') {
+      answer = await client.visualQuestionAnswering({ inputs: { image: await mediaBlob(), question: String(inputs) }, parameters: parameters.value });
+    } else if (task === 'table-question-answering') {
+      answer = await client.tableQuestionAnswering({ inputs, parameters: parameters.value } as Parameters<typeof client.tableQuestionAnswering>[0]);
+    } else if (task === 'custom') {
+      // The handler gets the whole body: the box's object as it is (with parameters when given).
+      const body = inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs) && 'inputs' in inputs ? { ...inputs } : { inputs };
+      answer = await client.request(Object.keys(parameters.value).length ? { ...body, parameters: parameters.value } : body, { task });
     } else if (task === 'text-classification' && typeof inputs === 'string') {
       answer = await client.textClassification({ inputs, parameters: parameters.value });
     } else if (task === 'feature-extraction') {
@@ -215,7 +232,8 @@ async function run(): Promise<void> {
       answer = await client.request(payload, { task });
     }
     showAnswer(answer, performance.now() - started);
-    if (task !== 'text-to-image') await drawAnswer(task, answer); // text-to-image has shown its image
+    if (task === 'table-question-answering') drawTableAnswer(inputs, answer);
+    else if (task !== 'text-to-image') await drawAnswer(task, answer); // text-to-image has shown its image
   } catch (err) {
     showError(errorMessage(err), performance.now() - started);
   } finally {

@@ -16,6 +16,17 @@ export const MEDIA_TASKS: Record<string, MediaKind> = Object.fromEntries(
   }),
 );
 
+/**
+ * Tasks that take an image beside a text (visual-question-answering's question, from their spec's
+ * example): the image panel and the text box both show.
+ */
+export const IMAGE_AND_TEXT_TASKS: Record<string, MediaKind> = Object.fromEntries(
+  supportedTasks.flatMap((task) => {
+    const media = getTask(task).example?.withMedia;
+    return media ? [[task, media]] : [];
+  }),
+);
+
 const el = {
   panel: byId<HTMLFieldSetElement>('media'),
   legend: byId('media-legend'),
@@ -33,7 +44,7 @@ let previewUrl: string | undefined;
 
 /** Shows the panel for a media task (and hides it for the others). */
 export function setMediaTask(task: string): void {
-  const next = MEDIA_TASKS[task];
+  const next = MEDIA_TASKS[task] ?? IMAGE_AND_TEXT_TASKS[task];
   el.panel.hidden = !next;
   clearDrawn();
   if (next === kind) return;
@@ -204,5 +215,38 @@ export async function drawAnswer(task: string, answer: unknown): Promise<void> {
       el.drawn.append(figure);
     }
   } else return;
+  el.drawn.hidden = false;
+}
+
+/**
+ * table-question-answering: the table, with the answer's cells marked (its `coordinates`, [row,
+ * column] pairs) and the aggregator above it.
+ */
+export function drawTableAnswer(inputs: unknown, answer: unknown): void {
+  clearDrawn();
+  const table = (inputs as { table?: Record<string, unknown[]> } | null)?.table;
+  const found = (Array.isArray(answer) ? answer[0] : answer) as { coordinates?: number[][]; aggregator?: string; answer?: string } | undefined;
+  if (!table || typeof table !== 'object' || !found) return;
+  const columns = Object.keys(table);
+  const marked = new Set((found.coordinates ?? []).map(([row, column]) => `${row},${column}`));
+  const grid = document.createElement('table');
+  grid.className = 'answer-table';
+  const head = grid.createTHead().insertRow();
+  for (const column of columns) head.append(Object.assign(document.createElement('th'), { textContent: column }));
+  const rows = Math.max(0, ...columns.map((c) => (Array.isArray(table[c]) ? table[c]!.length : 0)));
+  const body = grid.createTBody();
+  for (let row = 0; row < rows; row++) {
+    const tr = body.insertRow();
+    columns.forEach((column, index) => {
+      const cell = tr.insertCell();
+      cell.textContent = String(table[column]?.[row] ?? '');
+      if (marked.has(`${row},${index}`)) cell.className = 'selected';
+    });
+  }
+  const caption = Object.assign(document.createElement('p'), {
+    className: 'hint',
+    textContent: `${found.aggregator && found.aggregator !== 'NONE' ? `${found.aggregator} of the marked cells` : 'The marked cells'}: ${found.answer ?? ''}`,
+  });
+  el.drawn.append(caption, grid);
   el.drawn.hidden = false;
 }

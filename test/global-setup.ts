@@ -52,6 +52,14 @@ const SERVED = {
   summarization: ['summarization', 'local-endpoint/tiny-bart'],
   translation: ['translation', 'local-endpoint/tiny-m2m100'],
   textToImage: ['text-to-image', 'local-endpoint/tiny-sd'],
+  tableQuestionAnswering: ['table-question-answering', 'local-endpoint/tiny-tapas'],
+  tapex: ['table-question-answering', 'local-endpoint/tiny-tapex'],
+  visionLanguage: ['visual-question-answering', 'local-endpoint/tiny-smolvlm'],
+  imageToText: ['image-to-text', 'local-endpoint/tiny-smolvlm'],
+  visualQuestionAnswering: ['visual-question-answering', 'local-endpoint/tiny-vilt'],
+  customText: ['custom', 'local-endpoint/tiny-handler-text'],
+  customImage: ['custom', 'local-endpoint/tiny-handler-image'],
+  customStream: ['custom', 'local-endpoint/tiny-handler-stream'],
 } as const;
 
 const children: ChildProcess[] = [];

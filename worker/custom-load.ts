@@ -4,12 +4,38 @@
  * loading, so the files come the same way as every pipeline's (the local folder or the Hub,
  * through the model cache, with download progress) and the sessions run on the same devices.
  */
-import { CLIPTokenizer, PreTrainedModel, PreTrainedTokenizer, PretrainedConfig, Tensor } from '@huggingface/transformers';
+import {
+  AutoConfig,
+  AutoModel,
+  AutoModelForCausalLM,
+  AutoModelForImageTextToText,
+  AutoModelForSeq2SeqLM,
+  AutoModelForVision2Seq,
+  AutoProcessor,
+  AutoTokenizer,
+  CLIPTokenizer,
+  PreTrainedModel,
+  PreTrainedTokenizer,
+  PretrainedConfig,
+  Tensor,
+  pipeline as loadPipeline,
+} from '@huggingface/transformers';
 import { EndpointError } from '../src/protocol/errors.js';
-import type { LoadContext, OnnxModel, TensorLike, TokenizerFn } from '../src/tasks/types.js';
+import type { LoadContext, OnnxModel, PipelineFn, PretrainedKind, TensorLike, TokenizerFn } from '../src/tasks/types.js';
 import type { PipelineKey, ProgressEvent } from './pipeline-cache.js';
 
 type Report = (event: ProgressEvent) => void;
+
+const PRETRAINED: Record<PretrainedKind, { from_pretrained(id: string, options: object): Promise<unknown> }> = {
+  AutoConfig,
+  AutoTokenizer,
+  AutoProcessor,
+  AutoModel,
+  AutoModelForImageTextToText,
+  AutoModelForVision2Seq,
+  AutoModelForSeq2SeqLM,
+  AutoModelForCausalLM,
+} as never;
 
 interface LoadedSessionModel {
   (inputs: Record<string, unknown>): Promise<Record<string, TensorLike>>;
@@ -59,12 +85,30 @@ export function loadContext(
       return model;
     },
     async tokenizer(subfolder) {
-      const [json, config] = await Promise.all([readJSON(`${subfolder}/tokenizer.json`), readJSON(`${subfolder}/tokenizer_config.json`)]);
-      if (!json) throw new EndpointError(400, `Model ${JSON.stringify(key.model)} has no ${subfolder}/tokenizer.json.`);
+      const at = (file: string) => (subfolder ? `${subfolder.replace(/\/+$/, '')}/${file}` : file); // '' is the repo's root
+      const [json, config] = await Promise.all([readJSON(at('tokenizer.json')), readJSON(at('tokenizer_config.json'))]);
+      if (!json) throw new EndpointError(400, `Model ${JSON.stringify(key.model)} has no ${at('tokenizer.json')}.`);
       const kind = String((config as { tokenizer_class?: unknown } | null)?.tokenizer_class ?? '');
       const Class = (kind.startsWith('CLIP') ? CLIPTokenizer : PreTrainedTokenizer) as unknown as new (json: unknown, config: unknown) => TokenizerFn;
       return new Class(json, config ?? {});
     },
     tensor: (type, data, dims) => new Tensor(type, data, dims) as unknown as TensorLike,
+    async pipeline(task) {
+      return (await loadPipeline(task as never, key.model, {
+        device: key.device as never,
+        ...(key.dtype ? { dtype: key.dtype as never } : {}),
+        progress_callback,
+      })) as unknown as PipelineFn;
+    },
+    async pretrained(kind, options = {}) {
+      const Class = PRETRAINED[kind];
+      if (!Class) throw new Error(`unknown transformers.js class ${JSON.stringify(kind)}`);
+      const models = kind.startsWith('AutoModel');
+      return Class.from_pretrained(key.model, {
+        ...(models ? { device: key.device, ...(key.dtype ? { dtype: key.dtype } : {}) } : {}),
+        progress_callback,
+        ...options,
+      });
+    },
   };
 }

@@ -31,11 +31,12 @@ import type {
   StreamListener,
   WorkerApi,
 } from '../src/protocol/engine.js';
-import type { StreamPortMessage } from '../src/protocol/stream.js';
+import type { StreamPortMessage, StreamStart, StreamValue } from '../src/protocol/stream.js';
 import { PipelineCache, keyOf, type PipelineKey, type ProgressEvent } from './pipeline-cache.js';
 import { SerialQueues } from './queue.js';
 import { BatchFailed, Batcher } from './batcher.js';
 import { loadContext } from './custom-load.js';
+import { CustomHandlers, withPredecoded } from './custom-handler.js';
 import type { DeviceLostInfo, EngineRuntime } from './runtime.js';
 
 export type * from '../src/protocol/engine.js';
@@ -61,6 +62,12 @@ export class Engine implements EngineInterface, WorkerApi {
   private readonly running = new Map<string, Control>();
   /** Pipelines disposed to keep within the memory budget, since this engine started. */
   private evicted = 0;
+  /** The custom task's handlers, by model (worker/custom-handler.ts). */
+  private readonly handlers: CustomHandlers;
+  /** Pipelines loading now, and the time (ms) some pipeline was loading, summed: a handler's time limit leaves it out. */
+  private loadingNow = 0;
+  private loadingSince = 0;
+  private loadingTotal = 0;
 
   constructor(private readonly runtime: EngineRuntime, options: EngineOptions = {}) {
     // Every RawImage.resize (image processors, segmentation masks) as PIL does it, the same in the
@@ -71,6 +78,19 @@ export class Engine implements EngineInterface, WorkerApi {
       this.poisoned ??= `a failed ONNX session poisoned this worker: ${(error as Error)?.message ?? error}`;
     });
     runtime.onDeviceLost?.((info) => this.lostDevice(info));
+    this.handlers = new CustomHandlers({
+      runtime,
+      options: () => this.options,
+      run: async (request, signal) => {
+        const result = await this.answer(request, undefined, undefined, signal);
+        if (result.ok) return result.output;
+        // A poisoned worker's 503 is the host's to retry, never a handler's answer.
+        throw new EndpointError(result.status === 503 ? 500 : result.status, result.error);
+      },
+      decodeImage,
+      decodeAudio,
+      loadingMs: () => this.loadingTotal + (this.loadingNow > 0 ? now() - this.loadingSince : 0),
+    });
     this.configured = this.configure(options);
   }
 
@@ -90,13 +110,17 @@ export class Engine implements EngineInterface, WorkerApi {
       threads: this.runtime.threads(),
       crossOriginIsolated: Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated),
       tasks: supportedTasks,
-      pipelines: this.pipelines.list().map(({ key, state, bytes, lastUsed }) => ({
-        ...key,
-        state,
-        queued: this.queues.depth(this.queueKey(key)),
-        ...(state === 'ready' ? { bytes } : {}),
-        lastUsed,
-      })),
+      pipelines: [
+        ...this.pipelines.list().map(({ key, state, bytes, lastUsed }) => ({
+          ...key,
+          state,
+          queued: this.queues.depth(this.queueKey(key)),
+          ...(state === 'ready' ? { bytes } : {}),
+          lastUsed,
+        })),
+        // Custom handlers: `queued` counts the calls they are running (outside the queues).
+        ...this.handlers.list().map(({ model, state, queued }) => ({ task: 'custom', model, device: 'handler', state, queued })),
+      ],
       ...(this.options.memoryBudget ? { memoryBudget: this.options.memoryBudget } : {}),
       evicted: this.evicted,
       ...(this.runtime.downloads ? { downloads: this.runtime.downloads() } : {}),
@@ -156,6 +180,7 @@ export class Engine implements EngineInterface, WorkerApi {
       await this.configured;
       const runner = getRunner(request.task);
       const task = runner.spec;
+      if (task.wholeBody) return await this.answerCustom(request, onProgress, onStream, control, received);
       const parsed = task.parse({ inputs: request.inputs, parameters: request.parameters, stream: request.stream });
       if (request.stream && !task.stream) throw badRequest(`${task.id} cannot stream: drop "stream": true.`);
       const acquired = await this.acquire(runner, request, onProgress);
@@ -209,6 +234,62 @@ export class Engine implements EngineInterface, WorkerApi {
     }
   }
 
+  /**
+   * The custom task: the model's handler answers (worker/custom-handler.ts), outside the serial
+   * queues, since the pipeline calls it makes go through them.
+   */
+  private async answerCustom(
+    request: EngineRequest,
+    onProgress: ProgressListener | undefined,
+    onStream: StreamListener | undefined,
+    control: Control,
+    received: number,
+  ): Promise<EngineResult> {
+    if (typeof request.model !== 'string' || request.model.trim() === '') {
+      throw badRequest(`model must be a non-empty string, got ${describeType(request.model)}.`);
+    }
+    const { device, reason } = await this.chooseDevice(request.device ?? 'auto', request.model);
+    await this.handlers.load(request.model);
+    if (control.cancelled) throw new Cancelled();
+    let pending: Promise<unknown> = Promise.resolve();
+    const emit = onStream && request.stream
+      ? (event: StreamStart | StreamValue) => {
+          const sent = Promise.resolve(onStream(event.type === 'start' ? { ...event, device, ...(reason ? { fallback: reason } : {}) } : event)).catch(() => undefined);
+          pending = Promise.all([pending, sent]);
+        }
+      : undefined;
+    const started = now();
+    let answer: { output: unknown; contentType?: string };
+    try {
+      answer = await this.handlers.call(
+        request.model,
+        { inputs: request.inputs, ...(request.parameters !== undefined ? { parameters: request.parameters } : {}), ...(request.stream !== undefined ? { stream: request.stream } : {}), ...(request.extra ? { extra: request.extra } : {}) },
+        {
+          ...(emit ? { emit } : {}),
+          onCancel: (listener) => control.onCancel(listener),
+          ...(onProgress ? { progress: (event) => onProgress({ ...event, task: 'custom', model: request.model }) } : {}),
+        },
+      );
+    } catch (err) {
+      if (control.cancelled) throw new Cancelled();
+      throw err;
+    }
+    const done = now();
+    await pending;
+    return {
+      ok: true,
+      output: answer.output,
+      task: 'custom',
+      model: request.model,
+      device,
+      ...(reason ? { fallback: reason } : {}),
+      waitMs: started - received,
+      computeMs: done - started,
+      batchSize: 1,
+      ...(answer.contentType ? { contentType: answer.contentType } : {}),
+    };
+  }
+
   /** Stops a request sent with this `id`: before it starts, or within one generated token. */
   cancel(id: string): void {
     this.running.get(id)?.cancel();
@@ -223,6 +304,12 @@ export class Engine implements EngineInterface, WorkerApi {
     try {
       await this.configured;
       const runner = getRunner(request.task);
+      if (runner.spec.wholeBody) {
+        // The custom task: its handler, created once (its pipelines load on its first calls).
+        await this.handlers.load(request.model);
+        const { device, reason } = await this.chooseDevice(request.device ?? 'auto', request.model);
+        return { ok: true, output: null, task: 'custom', model: request.model, device, ...(reason ? { fallback: reason } : {}), waitMs: 0, computeMs: 0, batchSize: 0 };
+      }
       const { key, fallback, release } = await this.acquire(runner, request, onProgress);
       release();
       return { ok: true, output: null, task: runner.spec.id, model: key.model, device: key.device as Device,
@@ -234,6 +321,7 @@ export class Engine implements EngineInterface, WorkerApi {
 
   /** Frees the pipelines of a model (all of them when no model is given). */
   async dispose(model?: string): Promise<void> {
+    this.handlers.dispose(model);
     const taken = this.pipelines.take((k) => model === undefined || k.model === model);
     for (const id of [...this.batchers.keys()]) if (model === undefined || JSON.parse(id)[1] === model) this.batchers.delete(id);
     await Promise.all(taken.map((p) => p.then((l) => l.pipe.dispose?.(), () => undefined)));
@@ -366,7 +454,12 @@ export class Engine implements EngineInterface, WorkerApi {
   private loadOnce(task: TaskRunner, key: PipelineKey, onProgress?: ProgressListener): Promise<Loaded> {
     return this.pipelines.get(
       key,
-      (report) => this.queues.run(this.loadQueueKey(key), () => this.loadPipeline(task, key, report)),
+      (report) => {
+        if (this.loadingNow++ === 0) this.loadingSince = now();
+        return this.queues.run(this.loadQueueKey(key), () => this.loadPipeline(task, key, report)).finally(() => {
+          if (--this.loadingNow === 0) this.loadingTotal += now() - this.loadingSince;
+        });
+      },
       onProgress,
     );
   }
@@ -522,8 +615,18 @@ class Control {
   /** Something can cancel this request: a shared flag, a signal, or an id for `cancel(id)`. */
   reachable = false;
 
+  private readonly listeners: (() => void)[] = [];
+
   cancel(): void {
+    if (this.flagged) return;
     this.flagged = true;
+    for (const listener of this.listeners.splice(0)) listener();
+  }
+
+  /** Calls back once when the request is cancelled (at once if it already is). */
+  onCancel(listener: () => void): void {
+    if (this.cancelled) listener();
+    else this.listeners.push(listener);
   }
 }
 
@@ -539,8 +642,9 @@ function runContext(
     // Nothing to wait for when the flag is shared, or when nothing can cancel the request.
     cancelSeenAtOnce: control.shared || !control.reachable,
     seed: (value) => random.seed(value),
-    decodeImage,
-    decodeAudio,
+    // Media a custom handler passed to a pipeline already decoded is used as it is.
+    decodeImage: withPredecoded(decodeImage),
+    decodeAudio: withPredecoded(decodeAudio),
     delivered: () => pending.then(() => undefined),
     ...(onStream
       ? {

@@ -4,9 +4,11 @@
  */
 import { env } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-web/webgpu';
-import type { DeviceChoice, DeviceLostInfo, EngineOptions, EngineRuntime } from './runtime.js';
+import type { DeviceChoice, DeviceLostInfo, EngineOptions, EngineRuntime, HandlerModule } from './runtime.js';
 import type { WasmPaths } from '../src/protocol/engine.js';
-import { fetchModelFile, localModelUrl, modelFileExists, remoteModelUrl } from './model-files.js';
+import { fetchModelFile, fetchModelText, localModelUrl, modelFileExists, remoteModelUrl } from './model-files.js';
+import { checkBrowserHandlerUrl, noHandler, refused, untrustedRemoteHandler } from '../src/tasks/custom/handler-trust.js';
+import { EndpointError } from '../src/protocol/errors.js';
 import { installModelFetch } from './model-fetch.js';
 import { MODEL_CACHE_NAME, ModelCacheStore } from './model-cache.js';
 
@@ -39,6 +41,7 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
       env.localModelPath = options.localModelPath ?? '/models/';
       env.allowRemoteModels = options.allowRemoteModels ?? false;
       if (options.remoteHost) env.remoteHost = options.remoteHost;
+      if (options.remotePathTemplate) env.remotePathTemplate = options.remotePathTemplate;
       isModelFile = (url) => under(url, env.localModelPath) || under(url, env.remoteHost);
       // An HTML page for a model file is a missing file; every model file goes through one cache.
       installModelFetch(env, { cache });
@@ -65,7 +68,78 @@ export function browserRuntime({ wasmPaths }: BrowserRuntimeOptions): EngineRunt
     threads: () => env.backends.onnx.wasm?.numThreads ?? 1,
     onSessionFailure: (listener) => void failureListeners.push(listener),
     onDeviceLost: (listener) => void lostListeners.push(listener),
+    importHandler,
   };
+}
+
+/**
+ * The custom task's handler in the worker (the rules: src/tasks/custom/handler-trust.ts). An
+ * app-named module on the app's origin is imported by its URL, so it may import other modules. A
+ * model folder's handler.js is fetched as a model file (checked, and kept in the model cache, so
+ * it works offline like the model) and imported from a `blob:` URL this worker makes of its text,
+ * whatever Content-Type its host sent (the Hub sends text/plain): such a handler is one
+ * self-contained file (it gets transformers.js and the pipelines from its context).
+ */
+async function importHandler(model: string, options: EngineOptions): Promise<HandlerModule> {
+  const named = options.handlers?.[model];
+  if (named !== undefined) {
+    const url = checkBrowserHandlerUrl(model, named, self.location.href);
+    return { module: await importModule(model, url, url), path: url, from: 'app' };
+  }
+  const local = new URL(localModelUrl(model, 'handler.js'), self.location.href).href;
+  const looked: string[] = [];
+  if (env.allowLocalModels) {
+    if (new URL(local).origin !== self.location.origin) {
+      throw refused(model, `the local model folder (${env.localModelPath}) is on another origin than the app's (${self.location.origin}), and only the app's own handlers load`);
+    }
+    looked.push(`the local model folder (${local})`);
+    const text = await fetchModelText(local, 'handler.js');
+    if (text !== null) return { module: await importText(model, text, local), path: folderOf(local), from: 'local' };
+  }
+  if (env.allowRemoteModels) {
+    const remote = new URL(remoteModelUrl(model, 'handler.js'), self.location.href).href;
+    looked.push(`the Hub (${remote})`);
+    if (!(options.trustRemoteCode ?? []).includes(model)) {
+      // Asked first, so a model with no handler at all is told so (nothing is run either way).
+      if (await remoteFileExists(model)) throw untrustedRemoteHandler(model, remote, 'trustRemoteCode');
+    } else {
+      const text = await fetchModelText(remote, 'handler.js');
+      if (text !== null) return { module: await importText(model, text, remote), path: folderOf(remote), from: 'remote' };
+    }
+  }
+  throw noHandler(model, looked.join(' or ') || 'any model folder (neither local nor remote models are allowed)');
+}
+
+async function remoteFileExists(model: string): Promise<boolean> {
+  const allowLocal = env.allowLocalModels;
+  env.allowLocalModels = false; // the local folder was looked at already
+  try {
+    return await modelFileExists(model, 'handler.js');
+  } finally {
+    env.allowLocalModels = allowLocal;
+  }
+}
+
+/** Imports the handler's text as a module of this worker's own making (a blob: URL). */
+async function importText(model: string, text: string, from: string): Promise<Record<string, unknown>> {
+  const url = URL.createObjectURL(new Blob([`${text}\n//# sourceURL=${from}\n`], { type: 'text/javascript' }));
+  try {
+    return await importModule(model, url, from);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+async function importModule(model: string, url: string, shown: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(/* @vite-ignore */ /* webpackIgnore: true */ url)) as Record<string, unknown>;
+  } catch (err) {
+    throw new EndpointError(500, `The custom handler of ${JSON.stringify(model)} (${shown}) failed to load: ${(err as Error)?.message ?? err}`);
+  }
+}
+
+function folderOf(url: string): string {
+  return url.slice(0, url.lastIndexOf('/') + 1);
 }
 
 /** What the browser's WebGPU offers: a hardware adapter, a software fallback, or none (and why). */

@@ -3,14 +3,16 @@
  * fast tests. transformers.js does not chain sessions here, so failures do not poison anything.
  */
 import { mkdir, readFile, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, homedir, tmpdir } from 'node:os';
 import { env } from '@huggingface/transformers';
-import type { EngineOptions, EngineRuntime } from './runtime.js';
+import type { EngineOptions, EngineRuntime, HandlerModule } from './runtime.js';
 import type { CachedModel } from '../src/protocol/engine.js';
 import { fetchModelText, modelFileExists, remoteModelUrl } from './model-files.js';
 import { installModelFetch } from './model-fetch.js';
 import { EndpointError } from '../src/protocol/errors.js';
+import { noHandler, refused, untrustedRemoteHandler } from '../src/tasks/custom/handler-trust.js';
 
 export function nodeRuntime(): EngineRuntime {
   let threads = 1;
@@ -25,6 +27,7 @@ export function nodeRuntime(): EngineRuntime {
       if (options.localModelPath) env.localModelPath = options.localModelPath;
       env.allowRemoteModels = options.allowRemoteModels ?? false;
       if (options.remoteHost) env.remoteHost = options.remoteHost;
+      if (options.remotePathTemplate) env.remotePathTemplate = options.remotePathTemplate;
       installModelFetch(env); // a Hub mirror on a static host: an HTML page for a model file is a missing file
       threads = options.numThreads ?? cpus().length;
     },
@@ -81,7 +84,62 @@ export function nodeRuntime(): EngineRuntime {
       return text;
     },
     threads: () => threads,
+    importHandler,
   };
+}
+
+// -- the custom task's handler in Node ------------------------------------------------------------
+
+/**
+ * The handler of `model` (the rules: src/tasks/custom/handler-trust.ts): the file the operator
+ * named (`handlers`, `serve --handler`), else the handler.js of the model's folder under the
+ * local model folder (`--models-dir`), else, for a repository in `trustRemoteCode`
+ * (`--trust-remote-code`), the Hub's, kept in the disk cache beside the model's other files.
+ * Errors name files relative to their folder, never by absolute path.
+ */
+async function importHandler(model: string, options: EngineOptions): Promise<HandlerModule> {
+  const named = options.handlers?.[model];
+  if (named !== undefined) {
+    let file: string;
+    if (/^file:/i.test(named)) file = fileURLToPath(named);
+    else if (/^[a-z][a-z0-9+.-]+:/i.test(named) && !/^[a-z]:[\\/]/i.test(named)) {
+      throw refused(model, `in Node a handler is a file the operator names (a path or a file: URL), not a ${named.split(':')[0]}: URL`);
+    } else file = resolvePath(named);
+    if (!(await stat(file).catch(() => null))?.isFile()) throw new EndpointError(400, `The custom handler named for ${JSON.stringify(model)} does not exist: ${basename(file)} is not a file.`);
+    return { module: await importModule(model, pathToFileURL(file).href, basename(file)), path: dirname(file), from: 'app' };
+  }
+  const folder = join(env.localModelPath, model);
+  const local = join(folder, 'handler.js');
+  if (!relative(env.localModelPath, local).startsWith('..') && (await stat(local).catch(() => null))?.isFile()) {
+    return { module: await importModule(model, pathToFileURL(local).href, `${model}/handler.js`), path: folder, from: 'local' };
+  }
+  const looked = [`the local model folder (${model}/handler.js)`];
+  if (env.allowRemoteModels) {
+    const remote = remoteModelUrl(model, 'handler.js');
+    looked.push(`the Hub (${remote})`);
+    if (!(options.trustRemoteCode ?? []).includes(model)) {
+      const allowLocal = env.allowLocalModels;
+      env.allowLocalModels = false; // the local folder was looked at above, on disk
+      const exists = await modelFileExists(model, 'handler.js').finally(() => (env.allowLocalModels = allowLocal));
+      if (exists) throw untrustedRemoteHandler(model, remote, '--trust-remote-code');
+    } else {
+      const text = await readThroughDiskCache(model, 'handler.js');
+      if (text !== null) {
+        const cached = diskCacheFolder(model);
+        const data = `data:text/javascript;base64,${Buffer.from(text).toString('base64')}`;
+        return { module: await importModule(model, data, remote), path: cached ?? remote, from: 'remote' };
+      }
+    }
+  }
+  throw noHandler(model, looked.join(' or '));
+}
+
+async function importModule(model: string, url: string, shown: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    throw new EndpointError(500, `The custom handler of ${JSON.stringify(model)} (${shown}) failed to load: ${(err as Error)?.message ?? err}`);
+  }
 }
 
 // -- the model cache in Node: transformers.js's file cache (env.cacheDir) ------------------------

@@ -50,6 +50,22 @@ export interface EngineRuntime {
    * (browser only).
    */
   onDeviceLost?(listener: (info: DeviceLostInfo) => void): void;
+  /**
+   * The custom task: imports the handler module of `model`, from where the trust rules allow
+   * (src/tasks/custom/handler-trust.ts): the app-named module (`handlers`), the handler.js of the
+   * local model folder, or one from the Hub for a repository in `trustRemoteCode`. Anything else
+   * is refused with a 403; a model with no handler is a 400.
+   */
+  importHandler?(model: string, options: EngineOptions): Promise<HandlerModule>;
+}
+
+/** A custom handler's module, imported, and what its constructor's `path` is. */
+export interface HandlerModule {
+  module: Record<string, unknown>;
+  /** The model folder (a URL in the browser, a folder in Node), given to `new EndpointHandler(path, …)`. */
+  path: string;
+  /** Where it came from: named by the app, the local model folder, or the Hub. */
+  from: 'app' | 'local' | 'remote';
 }
 
 /** What `GPUDevice.lost` tells: `reason` is `"destroyed"` or `"unknown"`. */

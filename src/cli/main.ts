@@ -24,6 +24,13 @@ Options:
                          .domain for it and its subdomains, * for any). Always allowed: localhost,
                          *.localhost and IP addresses; others get 403 (this stops DNS rebinding)
 
+Custom handlers (--task custom; see the README's "Custom handlers"):
+  --handler <path>       the handler module (an ES module exporting class EndpointHandler) instead
+                         of the handler.js in the model's folder
+  --trust-remote-code    run the model's handler.js when it is downloaded from the Hub (default:
+                         only a handler.js under --models-dir, or --handler, runs)
+  --handler-timeout <s>  how long a handler's call may take (default 60); past it: 504
+
 Limits (past them: 429 with Retry-After, 408, or 413; see the README's "Limits and security"):
   --max-concurrent-requests <n>  requests served at once (default 128)
   --max-buffered-bytes <n>       request-body bytes held across connections (default 268435456)
@@ -57,6 +64,9 @@ async function main(argv: string[]): Promise<void> {
       'max-buffered-bytes': { type: 'string' },
       'max-audio-seconds': { type: 'string' },
       'request-timeout': { type: 'string' },
+      handler: { type: 'string' },
+      'trust-remote-code': { type: 'boolean' },
+      'handler-timeout': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -83,11 +93,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const numbers: Record<string, number | undefined> = {};
-  for (const flag of ['max-concurrent-requests', 'max-buffered-bytes', 'max-audio-seconds', 'request-timeout'] as const) {
+  for (const flag of ['max-concurrent-requests', 'max-buffered-bytes', 'max-audio-seconds', 'request-timeout', 'handler-timeout'] as const) {
     const text = values[flag];
     if (text === undefined) continue;
     const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0 || (flag !== 'max-audio-seconds' && flag !== 'request-timeout' && !Number.isInteger(n))) {
+    if (!Number.isFinite(n) || n <= 0 || (flag !== 'max-audio-seconds' && flag !== 'request-timeout' && flag !== 'handler-timeout' && !Number.isInteger(n))) {
       process.stderr.write(`--${flag} must be a positive ${flag.endsWith('seconds') || flag.endsWith('timeout') ? 'number' : 'integer'}, got ${JSON.stringify(text)}.\n`);
       process.exitCode = 2;
       return;
@@ -108,6 +118,9 @@ async function main(argv: string[]): Promise<void> {
     maxBufferedBytes: numbers['max-buffered-bytes'],
     maxAudioSeconds: numbers['max-audio-seconds'],
     requestTimeoutMs: numbers['request-timeout'] === undefined ? undefined : numbers['request-timeout'] * 1000,
+    ...(values.handler !== undefined ? { handler: values.handler } : {}),
+    ...(values['trust-remote-code'] ? { trustRemoteCode: true } : {}),
+    ...(numbers['handler-timeout'] !== undefined ? { handlerTimeoutMs: numbers['handler-timeout'] * 1000 } : {}),
   });
   // The first line is machine-readable: tests and scripts read the URL from it.
   process.stdout.write(`local-endpoint listening on ${server.url} (task ${values.task}, model ${values.model})\n`);

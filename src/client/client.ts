@@ -131,8 +131,11 @@ export class LocalEndpointClient {
     this.warmer = new LocalWarmer({ allowDownload: options.allowDownload, metered: options.metered });
   }
 
-  /** A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. */
-  request<T = unknown>(payload: { inputs: unknown; parameters?: Record<string, unknown> }, options?: CallOptions & { task?: string }): Promise<T> {
+  /**
+   * A raw Endpoint request, `{inputs, parameters}`; the answer has the Endpoint server's shape. A
+   * custom handler gets the other top-level keys too (`{inputs, moreData: 1}`).
+   */
+  request<T = unknown>(payload: { inputs: unknown; parameters?: Record<string, unknown>; [key: string]: unknown }, options?: CallOptions & { task?: string }): Promise<T> {
     const task = options?.task ?? this.options.task;
     if (!task) throw new TypeError('request() needs a task: set it in the client options or in the call.');
     return this.hf(task, 'endpoint').request<T>(payload as never, { signal: options?.signal });

@@ -67,6 +67,16 @@ export interface WorkerEngineOptions extends Omit<EngineOptions, 'wasmPaths'> {
  */
 export const WORKER_DIED_STATUS = 502;
 
+/**
+ * A custom request still unanswered this long past `handlerTimeoutMs` (by then the worker would
+ * have answered it 504 itself, if its event loop ran) gets a heartbeat. A worker that answers no
+ * heartbeat for `handlerTimeoutMs` more (at least this long) is running synchronous code that
+ * never yields, such as a custom handler's endless loop, which nothing inside the worker can
+ * interrupt: it is replaced, and the request answered 504. (A model load that blocks the worker
+ * for that long, far past any measured here, would be taken for one too.)
+ */
+export const STUCK_GRACE_MS = 2000;
+
 type Remote = Comlink.Remote<WorkerApi & WorkerLiveness>;
 
 /** How a worker ended. */
@@ -76,6 +86,10 @@ interface Death {
   planned: boolean;
   /** It had started (held its lock or answered a heartbeat): a fresh one should work. */
   started: boolean;
+  /** The status its unanswered requests get (default WORKER_DIED_STATUS); a stuck handler's is 504. */
+  status?: number;
+  /** No request is to blame (a stuck custom handler's request is never sent again anyway). */
+  noCulprit?: boolean;
 }
 
 interface Live {
@@ -131,7 +145,7 @@ export class WorkerEngine implements EngineInterface {
     let streamed = false; // a stream that has begun is never sent again (its tokens would repeat)
     // Where memory can be shared, the worker reads cancellation from a flag between tokens.
     const flag = signal && (this.options.sharedCancel ?? sharedMemory()) ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
-    const answer = this.withRetries(async (engine, died) => {
+    const answer = this.withRetries(async (engine, died, live) => {
       // Only a request with a signal can be cancelled, so only it gets an id.
       const id = signal ? `r${++this.requests}` : undefined;
       const cancel = () => {
@@ -153,7 +167,8 @@ export class WorkerEngine implements EngineInterface {
               resolve();
             } else if (!signal?.aborted) {
               streamed = true;
-              onStream(data);
+              // A custom handler's `value` events too (the caller's listener is a StreamListener).
+              onStream(data as StreamEvent);
             }
           };
         });
@@ -164,6 +179,8 @@ export class WorkerEngine implements EngineInterface {
       const body = mediaBytes(request.inputs);
       if (body && body.buffer.byteLength === 0) return { ok: false, status: 500, error: 'The request body was already sent to a worker that failed.' };
       const sent = { ...request, ...(id ? { id } : {}), ...(alone ? { noBatch: true } : {}), ...(flag ? { cancelFlag: flag } : {}) };
+      // A custom handler in a synchronous endless loop blocks the whole worker: only replacing it helps.
+      const stuck = request.task === 'custom' ? this.watchStuck(live) : undefined;
       try {
         const result = await Promise.race([
           engine.infer(body ? Comlink.transfer(sent, [body.buffer]) : sent, onProgress && Comlink.proxy(onProgress), port),
@@ -180,9 +197,12 @@ export class WorkerEngine implements EngineInterface {
         if (!result.ok && streamed) return { ...result, retry: false };
         return result;
       } finally {
+        if (stuck) clearTimeout(stuck.timer);
         signal?.removeEventListener('abort', cancel);
       }
-    }, () => !streamed && mediaBytes(request.inputs)?.buffer.byteLength !== 0); // after a death: never a stream that began, nor a body the dead worker took
+      // After a death: never a stream that began, nor a body the dead worker took, nor a custom
+      // request (its handler may have done things already, or be what killed the worker).
+    }, () => !streamed && mediaBytes(request.inputs)?.buffer.byteLength !== 0 && request.task !== 'custom');
     if (!signal) return answer;
     // The caller stops waiting at once; the worker stops within one token.
     return Promise.race([answer, new Promise<EngineResult>((ok) => signal.addEventListener('abort', () => ok(cancelled()), { once: true }))]);
@@ -256,7 +276,7 @@ export class WorkerEngine implements EngineInterface {
    * `send` gets the answer made up should the worker die first (its own wait can end on it).
    */
   private async withRetries(
-    send: (engine: Remote, died: Promise<EngineFailure>) => Promise<EngineResult>,
+    send: (engine: Remote, died: Promise<EngineFailure>, live: Live) => Promise<EngineResult>,
     resendable: () => boolean = () => true,
   ): Promise<EngineResult> {
     for (let attempt = 0; ; attempt++) {
@@ -264,7 +284,7 @@ export class WorkerEngine implements EngineInterface {
       live.pending++;
       const ticket = {};
       const died = new Promise<EngineFailure>((settle) => live.waiting.set(ticket, (death, culprit) => settle(diedBefore(death, culprit))));
-      let result = await Promise.race([send(live.engine, died), died]).finally(() => {
+      let result = await Promise.race([send(live.engine, died, live), died]).finally(() => {
         live.waiting.delete(ticket);
         live.pending--;
         if (live.retired && live.pending === 0) this.end(live, 'replaced', true);
@@ -310,6 +330,8 @@ export class WorkerEngine implements EngineInterface {
       // URL objects cannot be posted to a worker: the runtime gets absolute strings.
       const configured: EngineOptions = {
         ...engineOptions,
+        // Handler module URLs name files relative to the page, not to the worker's script.
+        ...(engineOptions.handlers ? { handlers: Object.fromEntries(Object.entries(engineOptions.handlers).map(([model, url]) => [model, absoluteOrAsIs(url)])) } : {}),
         ...(wasmPaths ? { wasmPaths: { mjs: absolute(wasmPaths.mjs), wasm: absolute(wasmPaths.wasm) } } : {}),
         webgpuFailures: { ...this.webgpuFailures },
       };
@@ -323,6 +345,31 @@ export class WorkerEngine implements EngineInterface {
       worker.terminate = () => this.end(live, 'Worker.terminate() was called on it');
     }
     return this.live;
+  }
+
+  /**
+   * For a custom request: once `handlerTimeoutMs` and STUCK_GRACE_MS have passed with no answer,
+   * the worker gets a heartbeat, and if it cannot answer within STUCK_GRACE_MS it is ended: its
+   * requests are answered (this one 504) and the next ones go to a fresh worker.
+   */
+  private watchStuck(live: Live): { timer: ReturnType<typeof setTimeout> } {
+    const limit = this.options.handlerTimeoutMs ?? 60_000;
+    const watch = { timer: undefined as unknown as ReturnType<typeof setTimeout> };
+    const check = async () => {
+      if (live.dead) return;
+      const answered = await Promise.race([
+        live.engine.ping().then(() => true, () => false),
+        new Promise<boolean>((ok) => setTimeout(() => ok(false), Math.max(limit, STUCK_GRACE_MS))),
+      ]);
+      if (live.dead) return;
+      if (!answered) {
+        this.end(live, `it ran synchronous code past the custom handler time limit (handlerTimeoutMs, ${limit} ms) without yielding, and answered no heartbeat (a custom handler's endless loop cannot be stopped inside a worker)`, false, { status: 504, noCulprit: true });
+      } else {
+        watch.timer = setTimeout(() => void check(), STUCK_GRACE_MS); // busy but alive: look again
+      }
+    };
+    watch.timer = setTimeout(() => void check(), limit + STUCK_GRACE_MS);
+    return watch;
   }
 
   /** Replaces `poisoned` once, however many of its requests report it. */
@@ -392,7 +439,7 @@ export class WorkerEngine implements EngineInterface {
    * The worker is gone, or must go: stop it, settle everything that waits on it, and let the
    * next request start a fresh worker. Unplanned, that counts as a replacement.
    */
-  private end(live: Live, reason: string, planned = false): void {
+  private end(live: Live, reason: string, planned = false, how: Pick<Death, 'status' | 'noCulprit'> = {}): void {
     if (live.dead) return;
     live.dead = true;
     live.watching.abort();
@@ -402,8 +449,8 @@ export class WorkerEngine implements EngineInterface {
       this.live = undefined;
       if (!planned) this.replacements++;
     }
-    const death: Death = { reason, planned, started: live.started };
-    const culprit = live.waiting.keys().next().value;
+    const death: Death = { reason, planned, started: live.started, ...how };
+    const culprit = how.noCulprit ? undefined : live.waiting.keys().next().value;
     for (const [ticket, settle] of live.waiting) settle(death, ticket === culprit);
     live.waiting.clear();
     for (const fail of live.asking) fail(death);
@@ -416,7 +463,7 @@ function diedBefore(death: Death, culprit: boolean): EngineFailure {
   const error = death.planned
     ? `The local-endpoint worker was stopped before it answered: ${death.reason}.`
     : `The local-endpoint worker died before it answered: ${death.reason}. A fresh worker answers the requests after it.`;
-  const result: EngineFailure = { ok: false, status: WORKER_DIED_STATUS, error, retry: !death.planned && death.started && !culprit };
+  const result: EngineFailure = { ok: false, status: death.status ?? WORKER_DIED_STATUS, error, retry: !death.planned && death.started && !culprit };
   deaths.add(result);
   return result;
 }
@@ -448,6 +495,15 @@ function cancelled(): EngineResult {
  */
 function defaultWorker(): Worker {
   return new Worker(new URL('../../worker/index.js', import.meta.url), { type: 'module', name: 'local-endpoint' });
+}
+
+/** A URL resolved against the page; a string that is no URL is left for the worker to refuse. */
+function absoluteOrAsIs(url: string): string {
+  try {
+    return absolute(url);
+  } catch {
+    return url;
+  }
 }
 
 function absolute(url: string | URL): string {

@@ -7,7 +7,7 @@ import { toErrorValue } from '../protocol/errors.js';
 import { toBase64 } from '../tasks/shared/base64.js';
 import { ROUTES, ROUTE_TASKS, getTask, openAIId } from '../tasks/registry.js';
 import type { Dialect, EndpointPayload, StreamMeta, TaskSpec } from '../tasks/types.js';
-import { readJsonBody, readMediaPayload, readPayload } from '../wire/body.js';
+import { readJsonBody, readMediaPayload, readPayload, readWholeBody } from '../wire/body.js';
 import { detectDialect } from '../wire/dialect.js';
 import type { EngineInterface, EngineRequest, EngineResult, ProgressEvent } from '../protocol/engine.js';
 import type { DevicePreference } from '../protocol/engine.js';
@@ -69,6 +69,7 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
         return errorResponse(404, `POST ${route} is served by text-generation and conversational endpoints; this one serves ${endpoint.task}.`);
       }
       const task = routeTask ?? getTask(endpoint.task);
+      if (task.wholeBody) return await customAnswer(options, task, endpoint, await readWholeBody(request, url), init?.signal ?? undefined);
       const dialect = detectDialect(headers, options.dialect);
       const payload: EndpointPayload = routeTask
         ? await readRouteBody(request)
@@ -108,6 +109,32 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
   };
 }
 
+/**
+ * The custom task: the handler's answer as it is. JSON, or its bytes with their Content-Type;
+ * a body with `"stream": true` gets server-sent events, one `data:` JSON event per value the
+ * handler yields (or one for the value it returns), as the official client's `streamingRequest`
+ * reads them.
+ */
+async function customAnswer(options: LocalFetchOptions, task: TaskSpec, endpoint: LocalEndpoint, payload: EndpointPayload, signal: AbortSignal | undefined): Promise<Response> {
+  const engineRequest: EngineRequest = {
+    ...endpoint,
+    inputs: payload.inputs,
+    ...(payload.parameters !== undefined ? { parameters: payload.parameters } : {}),
+    ...(payload.stream !== undefined ? { stream: payload.stream === true } : {}),
+    ...(payload.extra ? { extra: payload.extra } : {}),
+  };
+  if (payload.stream === true) return streamResponse(options, task, payload, engineRequest, signal);
+  const result = await options.engine.infer(engineRequest, options.onProgress, undefined, signal);
+  if (!result.ok) {
+    if (result.cancelled) throw abortError(signal);
+    return errorResponse(result.status, result.error);
+  }
+  if (result.contentType && result.output instanceof Uint8Array) {
+    return new Response(result.output as Uint8Array<ArrayBuffer>, { status: 200, headers: computeHeaders(result.contentType, result) });
+  }
+  return jsonResponse(result.output, result);
+}
+
 /** The OpenAI routes' body is the request itself: it travels as `inputs`. */
 async function readRouteBody(request: Request): Promise<EndpointPayload> {
   const body = await readJsonBody(request);
@@ -127,8 +154,9 @@ async function streamResponse(
   request: EngineRequest,
   signal: AbortSignal | undefined,
 ): Promise<Response> {
-  const shape = task.stream!;
-  const meta: StreamMeta = { model: request.model, id: openAIId(shape.idPrefix), created: Math.floor(Date.now() / 1000), promptTokens: 0 };
+  // A custom handler's stream has no shape of its own: each value is one event (`value`).
+  const shape = task.stream;
+  const meta: StreamMeta = { model: request.model, id: openAIId(shape?.idPrefix ?? 'custom'), created: Math.floor(Date.now() / 1000), promptTokens: 0 };
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -163,7 +191,11 @@ async function streamResponse(
         begin();
         return;
       }
-      for (const message of shape.token(event, parsed, meta)) send(`data: ${JSON.stringify(message)}\n\n`);
+      if (event.type === 'value') {
+        send(`data: ${JSON.stringify(event.value)}\n\n`);
+        return;
+      }
+      for (const message of shape?.token(event, parsed, meta) ?? []) send(`data: ${JSON.stringify(message)}\n\n`);
     },
     stop.signal,
   );
@@ -178,7 +210,7 @@ async function streamResponse(
     if (!open) return;
     open = false;
     if (final.ok) {
-      if (shape.done) controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+      if (shape?.done) controller.enqueue(encoder.encode('data: [DONE]\n\n'));
       controller.close();
     } else if (final.cancelled) {
       controller.error(abortError(signal));

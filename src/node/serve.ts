@@ -30,6 +30,8 @@ export interface ServeOptions {
   cors?: string[];
   /** Whether Hub downloads are allowed (default: only when the model is not a local folder). */
   allowRemoteModels?: boolean;
+  /** A Hub mirror to download from (default the Hub, https://huggingface.co/). */
+  remoteHost?: string;
   /**
    * Requests must send `Authorization: Bearer <apiKey>` (as the official client does with its
    * access token). `GET /health`, `GET /` and CORS preflights stay open. Default: no key.
@@ -58,6 +60,19 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   /** Audio longer than this is refused with a 413 (the engine's `maxAudioSeconds`). Default 600. */
   maxAudioSeconds?: number;
+  /**
+   * `--task custom`: the handler module file (`--handler <path>`) for the model, instead of the
+   * `handler.js` in its model folder. The operator names it, so it runs.
+   */
+  handler?: string;
+  /**
+   * `--task custom`: run the model's handler.js when it is downloaded from the Hub
+   * (`--trust-remote-code`, as `trust_remote_code` in transformers). Default false: only the
+   * handler.js of a model folder under `modelsDir` (or the named `handler`) runs.
+   */
+  trustRemoteCode?: boolean;
+  /** `--task custom`: how long a handler's call may take, in ms (`--handler-timeout <s>`). Default 60 000. */
+  handlerTimeoutMs?: number;
 }
 
 /** The defaults of the limits above (the README's "Limits and security" lists them). */
@@ -90,6 +105,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     localModelPath,
     allowRemoteModels: options.allowRemoteModels ?? !isLocal,
     ...(options.maxAudioSeconds !== undefined ? { maxAudioSeconds: options.maxAudioSeconds } : {}),
+    // A path resolves against the working folder; a URL goes as it is (the runtime refuses all but file:).
+    ...(options.handler !== undefined ? { handlers: { [model]: /^[a-z][a-z0-9+.-]+:/i.test(options.handler) ? options.handler : resolve(options.handler) } } : {}),
+    ...(options.remoteHost !== undefined ? { remoteHost: options.remoteHost } : {}),
+    ...(options.trustRemoteCode ? { trustRemoteCode: [model] } : {}),
+    ...(options.handlerTimeoutMs !== undefined ? { handlerTimeoutMs: options.handlerTimeoutMs } : {}),
   });
   const host = options.host ?? '127.0.0.1';
   if (options.apiKey === '') throw new Error('The API key is empty: give a key, or none.');

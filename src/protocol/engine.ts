@@ -70,6 +70,30 @@ export interface EngineOptions {
    * Independently, a file must declare a sample rate from 1,000 to 384,000 Hz (else a 400).
    */
   maxAudioSeconds?: number;
+  /**
+   * The Hub's file layout under `remoteHost` (transformers.js's `env.remotePathTemplate`, default
+   * `{model}/resolve/{revision}/`), for a mirror laid out otherwise (`{model}/`: plain folders).
+   */
+  remotePathTemplate?: string;
+  /**
+   * The `custom` task: model id → the module URL of its handler, named by the app (an ES module
+   * exporting `class EndpointHandler { constructor(path, context); call(data, request) }`). In the
+   * browser it must be on the app's own origin (relative URLs resolve against the page); `data:`,
+   * `blob:` and other origins are refused. In Node, a file path (or `file:` URL). A model without
+   * an entry uses the `handler.js` in its model folder.
+   */
+  handlers?: Record<string, string>;
+  /**
+   * The `custom` task: Hub repositories whose `handler.js` may run when it is downloaded from the
+   * Hub (`remoteHost`), as `trust_remote_code` in transformers. Default none: a handler.js that
+   * does not come from the app's own model folder is refused.
+   */
+  trustRemoteCode?: readonly string[];
+  /**
+   * The `custom` task: how long a handler's `call` (or each step of a streaming one) may take, in
+   * ms, before the request is answered 504 and its signal aborted. Default 60 000.
+   */
+  handlerTimeoutMs?: number;
 }
 
 /** A limit on what stays loaded: a count of pipelines, bytes of model files, or both. */
@@ -139,6 +163,11 @@ export interface EngineRequest {
   noBatch?: boolean;
   /** Top-level `"stream": true` of the payload. */
   stream?: boolean;
+  /**
+   * The `custom` task only: the body's other top-level keys (besides `inputs`, `parameters` and
+   * `stream`), which a custom handler's `call(data)` gets as they came.
+   */
+  extra?: Record<string, unknown>;
   /** Names the request for `cancel(id)`. */
   id?: string;
   /**
@@ -164,6 +193,8 @@ export interface EngineAnswer {
   computeMs: number;
   /** How many requests shared the call that answered this one (dynamic batching). */
   batchSize: number;
+  /** The `custom` task: the answer is bytes (`output` a Uint8Array) of this Content-Type. */
+  contentType?: string;
 }
 
 export interface EngineFailure {

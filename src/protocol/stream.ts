@@ -24,13 +24,20 @@ export interface StreamToken {
   finish?: { reason: FinishReason; text: string; generatedTokens: number };
 }
 
+/** One value a custom handler's `call` yielded (an async generator): one `data:` JSON event. */
+export interface StreamValue {
+  type: 'value';
+  /** Plain JSON data (checked by the engine). */
+  value: unknown;
+}
+
 export type StreamEvent = StreamStart | StreamToken;
 
-/** Receives a streaming request's events (`start`, then one per token). */
-export type StreamListener = (event: StreamEvent) => void;
+/** Receives a streaming request's events (`start`, then one per token, or one `value` per custom handler value). */
+export type StreamListener = (event: StreamEvent | StreamValue) => void;
 
 /**
  * What travels on a stream's own MessagePort from the worker to the page: each event, then
  * `{type: "end"}` once, before the answer is returned.
  */
-export type StreamPortMessage = StreamEvent | { type: 'end' };
+export type StreamPortMessage = StreamEvent | StreamValue | { type: 'end' };

@@ -9,4 +9,6 @@ export interface EndpointPayload {
   parameters?: Record<string, unknown>;
   /** Top-level `"stream": true`: answer as server-sent events (generative tasks only). */
   stream?: boolean;
+  /** The `custom` task only: the body's other top-level keys, kept for the handler's `call(data)`. */
+  extra?: Record<string, unknown>;
 }

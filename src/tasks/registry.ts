@@ -39,6 +39,10 @@ import { zeroShotImageClassification, zeroShotImageClassificationRunner } from '
 import { objectDetection, objectDetectionRunner } from './vision/object-detection.js';
 import { imageSegmentation, imageSegmentationRunner } from './vision/image-segmentation.js';
 import { textToImage, textToImageRunner } from './diffusion/text-to-image.js';
+import { tableQuestionAnswering, tableQuestionAnsweringRunner } from './nlp/table-question-answering.js';
+import { visualQuestionAnswering, visualQuestionAnsweringRunner } from './vision/visual-question-answering.js';
+import { imageToText, imageToTextRunner } from './vision/image-to-text.js';
+import { custom, customRunner } from './custom/custom.js';
 import { audioClassification, audioClassificationRunner } from './audio/audio-classification.js';
 import { automaticSpeechRecognition, automaticSpeechRecognitionRunner } from './audio/automatic-speech-recognition.js';
 import { badRequest } from '../protocol/errors.js';
@@ -54,6 +58,7 @@ const SPECS = [
   zeroShotClassification,
   tokenClassification,
   questionAnswering,
+  tableQuestionAnswering,
   fillMask,
   featureExtraction,
   sentenceEmbeddings,
@@ -68,9 +73,12 @@ const SPECS = [
   zeroShotImageClassification,
   objectDetection,
   imageSegmentation,
+  visualQuestionAnswering,
+  imageToText,
   textToImage,
   automaticSpeechRecognition,
   audioClassification,
+  custom,
 ] as const satisfies readonly TaskSpec<any>[];
 
 /** The OpenAI-compatible routes, served on generative endpoints (not tasks of their own). */
@@ -89,6 +97,7 @@ function runners(): readonly TaskRunner<any, any>[] {
     zeroShotClassificationRunner,
     tokenClassificationRunner,
     questionAnsweringRunner,
+    tableQuestionAnsweringRunner,
     fillMaskRunner,
     featureExtractionRunner,
     sentenceEmbeddingsRunner,
@@ -103,9 +112,12 @@ function runners(): readonly TaskRunner<any, any>[] {
     zeroShotImageClassificationRunner,
     objectDetectionRunner,
     imageSegmentationRunner,
+    visualQuestionAnsweringRunner,
+    imageToTextRunner,
     textToImageRunner,
     automaticSpeechRecognitionRunner,
     audioClassificationRunner,
+    customRunner,
     completionsRunner,
     chatCompletionsRunner,
   ];

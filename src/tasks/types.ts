@@ -32,6 +32,13 @@ export interface TaskExample {
   readonly inputs?: unknown;
   /** Parameters the task cannot run without (zero-shot: `candidate_labels`). */
   readonly parameters?: Readonly<Record<string, unknown>>;
+  /**
+   * The example needs an image (or a sound) beside its text, under `inputs[withMedia]`, which a
+   * spec cannot hold (visual-question-answering: the question is here, the picture is the user's).
+   */
+  readonly withMedia?: MediaKind;
+  /** Other top-level keys of the example's body, for a task that reads the whole body (custom). */
+  readonly extra?: Readonly<Record<string, unknown>>;
 }
 
 /** A task as the page knows it. Page-safe: it imports nothing that runs a model. */
@@ -68,6 +75,12 @@ export interface TaskSpec<Request = unknown> {
    * with `image/`, and to the official client; otherwise as a base64 string in JSON, as the Endpoint does.
    */
   readonly imageAnswer?: boolean;
+  /**
+   * The custom task: the request body is kept whole (other top-level keys in `extra`; JSON, or a
+   * raw image or sound of any supported type), streamed when it asks, and answered with whatever
+   * JSON (or bytes) the handler returns. The engine runs it outside its queues.
+   */
+  readonly wholeBody?: boolean;
 }
 
 /** What a stream's formatter knows beside each event. */
@@ -173,11 +186,33 @@ export interface LoadContext {
    * some) as an ONNX session on the device: a function from named input tensors to named outputs.
    */
   session(subfolder: string): Promise<OnnxModel>;
-  /** The tokenizer in `<subfolder>/` (`tokenizer.json` and `tokenizer_config.json`). */
+  /** The tokenizer in `<subfolder>/` (`tokenizer.json` and `tokenizer_config.json`); `''` is the repo's root. */
   tokenizer(subfolder: string): Promise<TokenizerFn>;
   /** A tensor for a session's input. */
   tensor(type: 'float32' | 'int32' | 'int64', data: Float32Array | Int32Array | BigInt64Array, dims: number[]): TensorLike;
+  /**
+   * Another transformers.js pipeline of this same model, on the same device and dtype, with the
+   * same progress (table-question-answering runs a TAPEX model on `text2text-generation`).
+   */
+  pipeline(task: string): Promise<PipelineFn>;
+  /**
+   * One of transformers.js's Auto classes loaded for this model (`from_pretrained`) with the
+   * engine's device, dtype and progress, for models that have no pipeline (the generative
+   * vision-language models). Typed loosely: the task says what it uses of what it gets.
+   */
+  pretrained(kind: PretrainedKind, options?: Record<string, unknown>): Promise<unknown>;
 }
+
+/** The transformers.js Auto classes a task's loader can load (LoadContext.pretrained). */
+export type PretrainedKind =
+  | 'AutoConfig'
+  | 'AutoTokenizer'
+  | 'AutoProcessor'
+  | 'AutoModel'
+  | 'AutoModelForImageTextToText'
+  | 'AutoModelForVision2Seq'
+  | 'AutoModelForSeq2SeqLM'
+  | 'AutoModelForCausalLM';
 
 /** One ONNX session of a model, as a task's loader gets it. */
 export type OnnxModel = ((inputs: Record<string, TensorLike>) => Promise<Record<string, TensorLike>>) & {

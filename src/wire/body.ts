@@ -4,7 +4,7 @@
  */
 import { EndpointError, badRequest, describeType, quoteName } from '../protocol/errors.js';
 import type { EndpointPayload } from '../protocol/wire.js';
-import { readMediaBody, type MediaKind } from './media.js';
+import { AUDIO_CONTENT_TYPES, IMAGE_CONTENT_TYPES, VIDEO_CONTENT_TYPES, mediaKindOf, readMediaBody, type MediaKind } from './media.js';
 
 /** Content-Types a text task accepts. Binary tasks add image and audio types. */
 export const JSON_CONTENT_TYPES = ['application/json', 'text/plain'] as const;
@@ -23,8 +23,8 @@ export function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Reads an Endpoint payload from a request. */
-export async function readPayload(request: Request, url: URL): Promise<EndpointPayload> {
+/** Reads an Endpoint payload from a request. `keepExtra`: the body's other top-level keys too (the custom task). */
+export async function readPayload(request: Request, url: URL, keepExtra = false): Promise<EndpointPayload> {
   const type = mediaType(request.headers.get('content-type'));
   // Browsers label a string body text/plain; it is accepted when it holds the JSON payload.
   if (type !== '' && !JSON_CONTENT_TYPES.includes(type as never)) {
@@ -32,7 +32,33 @@ export async function readPayload(request: Request, url: URL): Promise<EndpointP
       `Unsupported Content-Type ${JSON.stringify(type)}. Supported: ${JSON_CONTENT_TYPES.join(', ')}.`,
     );
   }
-  return withQueryParameters(parseJsonPayload(await readText(request)), url);
+  return withQueryParameters(parseJsonPayload(await readText(request), keepExtra), url);
+}
+
+/**
+ * The custom task's body, as the Endpoint toolkit gives it to a handler: JSON with every top-level
+ * key (the others in `extra`), or a raw image or sound (its kind read from the Content-Type, or
+ * from the bytes when there is none or it is application/octet-stream), which the engine decodes.
+ */
+export async function readWholeBody(request: Request, url: URL): Promise<EndpointPayload> {
+  const declared = request.headers.get('content-type');
+  const type = mediaType(declared);
+  if (JSON_CONTENT_TYPES.includes(type as never)) return readPayload(request, url, true);
+  const media = [...IMAGE_CONTENT_TYPES, ...AUDIO_CONTENT_TYPES, ...VIDEO_CONTENT_TYPES] as readonly string[];
+  if (type !== '' && type !== 'application/octet-stream' && !media.includes(type === 'image/jpg' ? 'image/jpeg' : type)) {
+    throw badRequest(`Unsupported Content-Type ${JSON.stringify(type)}. Supported: ${JSON_CONTENT_TYPES.join(', ')}, image and audio types (${[...IMAGE_CONTENT_TYPES, ...AUDIO_CONTENT_TYPES].join(', ')}).`);
+  }
+  const length = Number(request.headers.get('content-length') ?? 0);
+  if (length > MAX_BODY_BYTES) throw tooLarge(length);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge(bytes.byteLength);
+  if (type === '') {
+    // No Content-Type: JSON when it looks like a JSON object, else the bytes are media.
+    const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+    if (first === 0x7b /* { */) return withQueryParameters(parseJsonPayload(new TextDecoder().decode(bytes), true), url);
+  }
+  const kind: MediaKind = type.startsWith('image/') ? 'image' : type.startsWith('audio/') || type.startsWith('video/') ? 'audio' : (mediaKindOf(bytes) ?? 'image');
+  return withQueryParameters({ inputs: readMediaBody(bytes, declared, kind) }, url);
 }
 
 /**
@@ -82,11 +108,18 @@ function parseJsonObject(text: string, expected: string): Record<string, unknown
   return body as Record<string, unknown>;
 }
 
-/** Parses and checks `{"inputs": …, "parameters": {…}}` (and a top-level `"stream"`). */
-export function parseJsonPayload(text: string): EndpointPayload {
+/**
+ * Parses and checks `{"inputs": …, "parameters": {…}}` (and a top-level `"stream"`). `keepExtra`:
+ * the other top-level keys go to `extra` (the custom task's handler gets the whole body).
+ */
+export function parseJsonPayload(text: string, keepExtra = false): EndpointPayload {
   const record = parseJsonObject(text, '{"inputs": …}');
   if (!('inputs' in record)) throw badRequest('The request body has no "inputs" key.');
   const payload: EndpointPayload = { inputs: record.inputs };
+  if (keepExtra) {
+    const { inputs: _i, parameters: _p, stream: _s, ...extra } = record;
+    if (Object.keys(extra).length > 0) payload.extra = extra;
+  }
   if (record.stream !== undefined) payload.stream = record.stream as boolean;
   if (record.parameters !== undefined && record.parameters !== null) {
     if (typeof record.parameters !== 'object' || Array.isArray(record.parameters)) {

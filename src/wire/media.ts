@@ -102,6 +102,12 @@ export function sniffFormat(bytes: Uint8Array): MediaFormat | null {
   return null;
 }
 
+/** The kind of media the bytes are (read from their first bytes), or null when no known format. */
+export function mediaKindOf(bytes: Uint8Array): MediaKind | null {
+  const format = sniffFormat(bytes);
+  return format ? KIND_OF[format] : null;
+}
+
 /**
  * Checks a binary body for a task that takes `kind`: a supported Content-Type (or none), and bytes
  * that are really an image (or a sound) of a recognised format. The bytes decide the format: a

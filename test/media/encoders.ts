@@ -105,3 +105,20 @@ export function encodeWav(count: number, rate: number, sample: (i: number) => nu
   for (let i = 0; i < count; i++) view.setInt16(44 + i * 2, Math.round(32767 * Math.max(-1, Math.min(1, sample(i)))), true);
   return out;
 }
+
+/**
+ * The start of a PNG (signature, IHDR, IEND) declaring a gray image of `width` × `height`: what a
+ * decompression bomb shows before its pixel data, which a size check must refuse unread.
+ */
+export function pngHeader(width: number, height: number): Uint8Array {
+  const bytes = new Uint8Array(8 + 25 + 12);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(8, 13);
+  bytes.set(new TextEncoder().encode('IHDR'), 12);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  bytes.set([8, 0, 0, 0, 0], 24); // 8-bit gray, no interlace (the CRC is left zero)
+  bytes.set(new TextEncoder().encode('IEND'), 8 + 25 + 4);
+  return bytes;
+}

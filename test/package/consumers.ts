@@ -34,6 +34,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const APPS = join(ROOT, 'test/package/apps');
 const TEXT_MODEL = 'local-endpoint/tiny-bert-classifier';
 const IMAGE_MODEL = 'local-endpoint/tiny-vit-classifier';
+/** An example custom handler (its handler.js calls TEXT_MODEL's text-classification). */
+const HANDLER_MODEL = 'local-endpoint/tiny-handler-text';
 /** create-vite's major: a new major is a deliberate update here, not a surprise in CI. */
 const CREATE_VITE = 'vite@9';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -71,7 +73,7 @@ report();
 async function main(): Promise<void> {
   // 1. The tarball (prepack builds dist/) and the two tiny models, side by side.
   const models = join(work, 'models');
-  const [tarball] = await Promise.all([pack(), step('models', () => writeFixtures(models, FIXTURE_SPECS.filter((s) => s.id === TEXT_MODEL || s.id === IMAGE_MODEL)))]);
+  const [tarball] = await Promise.all([pack(), step('models', () => writeFixtures(models, FIXTURE_SPECS.filter((s) => [TEXT_MODEL, IMAGE_MODEL, HANDLER_MODEL].includes(s.id))))]);
   const labels = {
     text: await labelsOf(join(models, TEXT_MODEL)),
     image: await labelsOf(join(models, IMAGE_MODEL)),
@@ -201,8 +203,12 @@ async function checkPage(url: string, labels: { text: string[]; image: string[] 
     if (results.error) return;
     checkClassification(`${name}: text-classification`, results.text, labels.text);
     checkClassification(`${name}: image-classification`, results.image, labels.image);
-    const status = results.status as { runtime?: string; pipelines?: { state: string }[] };
-    check(`${name}: the answers came from the worker (runtime browser, 2 pipelines ready)`, status.runtime === 'browser' && status.pipelines?.filter((p) => p.state === 'ready').length === 2, JSON.stringify(status));
+    const status = results.status as { runtime?: string; pipelines?: { state: string; task: string }[] };
+    check(`${name}: the answers came from the worker (runtime browser, 2 pipelines ready)`, status.runtime === 'browser' && status.pipelines?.filter((p) => p.state === 'ready' && p.task !== 'custom').length === 2, JSON.stringify(status));
+    // The custom handler ran in the bundled worker (a dynamic import of the model folder's handler.js) and got the whole body.
+    const handler = results.handler as { labels?: unknown; extra?: unknown; text?: unknown } | undefined;
+    checkClassification(`${name}: custom: the model folder's handler.js ran in the worker, its pipeline call answered`, handler?.labels, labels.text);
+    check(`${name}: custom: the body's other keys reached call(data)`, JSON.stringify(handler?.extra) === '{"moreData":1}' && handler?.text === 'I love this library', JSON.stringify(handler));
     if (!withCustomEngine) {
       // The app's own Service Worker (local-endpoint/sw, built from the tarball) answered a plain fetch through the page.
       checkClassification(`${name}: local-endpoint/sw: a plain fetch to /api/classify, answered through serveFromPage`, results.sw, labels.text);

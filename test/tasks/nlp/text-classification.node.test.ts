@@ -67,6 +67,7 @@ describe('task registry', () => {
       'zero-shot-classification',
       'token-classification',
       'question-answering',
+      'table-question-answering',
       'fill-mask',
       'feature-extraction',
       'sentence-embeddings',
@@ -81,10 +82,15 @@ describe('task registry', () => {
       'zero-shot-image-classification',
       'object-detection',
       'image-segmentation',
+      'visual-question-answering',
+      'image-to-text',
       'text-to-image',
       'automatic-speech-recognition',
       'audio-classification',
+      'custom',
     ]);
+    // The Endpoint's 24 tasks, and image-to-text, which its toolkit serves too.
+    expect(supportedTasks.length).toBe(25);
     expect(getTask('sentiment-analysis')).toBe(textClassification);
     expect(() => getTask('text-to-speech')).toThrow(`Unknown task "text-to-speech". Supported tasks: ${supportedTasks.join(', ')}.`);
     expect(getTask('ner').id).toBe('token-classification');

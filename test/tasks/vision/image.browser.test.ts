@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InferenceClient } from '@huggingface/inference';
 import { WorkerEngine, createLocalFetch } from '../../../src/index.js';
-import { encodeBmp, encodeGif } from '../../media/encoders.js';
+import { encodeBmp, encodeGif, pngHeader } from '../../media/encoders.js';
 import { decodeMask, toBase64 } from '../../media/masks.js';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { pngChunk } from '../../../src/tasks/vision/mask-png.js';
@@ -156,22 +156,6 @@ describe('image-classification', () => {
   });
 });
 
-/**
- * The start of a PNG (signature, IHDR, IEND) declaring a gray image of `width` × `height`: what a
- * decompression bomb shows before its pixel data, which the size check must refuse unread.
- */
-function pngHeader(width: number, height: number): Uint8Array {
-  const bytes = new Uint8Array(8 + 25 + 12);
-  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(8, 13);
-  bytes.set(new TextEncoder().encode('IHDR'), 12);
-  view.setUint32(16, width);
-  view.setUint32(20, height);
-  bytes.set([8, 0, 0, 0, 0], 24); // 8-bit gray, no interlace (the CRC is left zero)
-  bytes.set(new TextEncoder().encode('IEND'), 8 + 25 + 4);
-  return bytes;
-}
 
 /** The photo's size: tiger.jpeg and tiger.png are 612×408. */
 const WIDTH = 612;

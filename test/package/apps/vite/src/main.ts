@@ -35,14 +35,17 @@ async function throughServiceWorker(engine: WorkerEngine): Promise<unknown> {
   return response.json();
 }
 
-async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; status: EngineStatus }> {
+async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; handler: unknown; status: EngineStatus }> {
   const engine = new WorkerEngine();
   const text = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier', engine });
   const image = new LocalEndpointClient({ model: 'local-endpoint/tiny-vit-classifier', engine });
+  // A custom handler: the model folder's handler.js, imported in the package's worker, calling the engine's pipeline.
+  const handler = new LocalEndpointClient({ model: 'local-endpoint/tiny-handler-text', task: 'custom', engine });
   return {
     text: await text.textClassification({ inputs: 'I love this library', parameters: { top_k: 3 } }),
     image: await image.imageClassification({ data: await pngImage(), parameters: { top_k: 5 } }),
     sw: await throughServiceWorker(engine),
+    handler: await handler.request({ inputs: 'I love this library', parameters: { top_k: 3 }, moreData: 1 }),
     status: await engine.status(),
   };
 }

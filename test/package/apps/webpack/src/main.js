@@ -25,6 +25,9 @@ async function run() {
     image: await image.imageClassification({ data: await pngImage(), parameters: { top_k: 5 } }),
     status: await text.status(),
   };
+  // A custom handler: the model folder's handler.js, imported in the package's worker (bundled by webpack).
+  const handler = new LocalEndpointClient({ model: 'local-endpoint/tiny-handler-text', task: 'custom' });
+  results.handler = await handler.request({ inputs: 'I love this library', parameters: { top_k: 3 }, moreData: 1 });
   const engine = new WorkerEngine({
     createWorker: () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'my-worker' }),
     wasmPaths: { mjs: '/ort/ort-wasm-simd-threaded.asyncify.mjs', wasm: new URL('/ort/ort-wasm-simd-threaded.asyncify.wasm', location.href) },
