@@ -51,6 +51,23 @@ function longStream(signal?: AbortSignal, maxNewTokens = 1000) {
   return { answer, running, tokens: () => tokens };
 }
 
+/**
+ * A stream paced by timers, not by the machine's speed: the example streaming custom handler
+ * yields one word every few milliseconds (200 000 of them: minutes), and stays responsive between
+ * them. Resolves `running` at its first value.
+ */
+function pacedStream(signal?: AbortSignal) {
+  let first!: () => void;
+  const running = new Promise<void>((ok) => (first = ok));
+  let values = 0;
+  const request: EngineRequest = { task: 'custom', model: 'local-endpoint/tiny-handler-stream', inputs: 'word '.repeat(200_000), stream: true };
+  // A custom handler's events are `{type: 'value', value}` (a StreamValue; WorkerEngine types its listener as StreamEvent's).
+  const answer = engine!.infer(request, undefined, (event) => {
+    if ((event as { type: string }).type === 'value' && ++values === 1) first();
+  }, signal);
+  return { answer, running, tokens: () => values };
+}
+
 /** Each text's own answer, from a healthy engine, to compare answers after a death with. */
 async function referenceAnswers(texts: string[]): Promise<unknown[]> {
   const results = await Promise.all(texts.map((text) => ask(classify(text))));
@@ -210,14 +227,17 @@ describe('a worker that dies', () => {
 
 describe('a worker without Web Locks (not a secure context)', () => {
   it('is watched by heartbeat: no false death while it streams, death after livenessTimeoutMs of silence', async () => {
-    // The replacement is a real worker (with its lock), so its own model load is not under the
-    // heartbeat: a load blocks a worker for seconds on a busy 2-core machine (CI).
+    // No model load runs under the heartbeat (a load blocks a worker for seconds on a busy 2-core
+    // machine, CI): the reference answer comes from a worker of its own, the watched worker only
+    // runs the stream (a handler, no ONNX session), and its replacement is a real worker (with its lock).
+    engine = new WorkerEngine();
+    const [reference] = await referenceAnswers([CLASSIFY_TEXT]);
+    engine.terminate();
     let made = 0;
     engine = new WorkerEngine({ createWorker: () => (made++ === 0 ? noLocksWorker() : realWorker()), sharedCancel: false, livenessTimeoutMs: 2000 });
-    const [reference] = await referenceAnswers([CLASSIFY_TEXT]);
-    // A stream that yields between tokens answers every heartbeat: it runs past the limit.
+    // A stream that yields between values answers every heartbeat: it runs past the limit.
     const controller = new AbortController();
-    const stream = longStream(controller.signal);
+    const stream = pacedStream(controller.signal);
     await stream.running;
     await new Promise((ok) => setTimeout(ok, 3000));
     expect(engine.replacements).toBe(0);
@@ -225,7 +245,7 @@ describe('a worker without Web Locks (not a secure context)', () => {
     const killedAt = performance.now();
     Worker.prototype.terminate.call(workers.at(-1)!); // behind the host's back: only the heartbeat can tell
     const { result, ms } = await timed(stream.answer, () => killedAt);
-    console.info(`no Web Locks: the running stream failed ${ms.toFixed(0)} ms after the worker was stopped, ${stream.tokens()} tokens in`);
+    console.info(`no Web Locks: the running stream failed ${ms.toFixed(0)} ms after the worker was stopped, ${stream.tokens()} values in`);
     expect(result).toEqual({ ok: false, status: WORKER_DIED_STATUS, error: died('it answered no heartbeat for 2000 ms'), retry: false });
     // Its last answer came up to a beat (1 s) before it stopped; death is seen at the first beat past the limit.
     expect(ms).toBeGreaterThan(1000);
