@@ -65,7 +65,11 @@ function pacedStream(signal?: AbortSignal) {
   const answer = engine!.infer(request, undefined, (event) => {
     if ((event as { type: string }).type === 'value' && ++values === 1) first();
   }, signal);
-  return { answer, running, tokens: () => values };
+  // A stream that fails before its first value fails the test with its answer (instead of a hang).
+  const failed = answer.then((result) => {
+    throw new Error(`the stream ended before its first value: ${JSON.stringify(result)}`);
+  });
+  return { answer, running: Promise.race([running, failed]), tokens: () => values };
 }
 
 /** Each text's own answer, from a healthy engine, to compare answers after a death with. */
@@ -201,7 +205,9 @@ describe('a worker that dies', () => {
     workers.at(-1)!.addEventListener('error', (event) => errors.push(event.message));
     workers.at(-1)!.postMessage({ dyingWorker: 'array-buffers' } satisfies DyingWorkerMessage);
     workers.at(-1)!.postMessage({ dyingWorker: 'throw' } satisfies DyingWorkerMessage);
-    await new Promise((ok) => setTimeout(ok, 1500));
+    // Allocating (and zero-filling) buffers until one fails takes longer where memory is short: up to 15 s.
+    const until = performance.now() + 15_000;
+    while (errors.length < 2 && performance.now() < until) await new Promise((ok) => setTimeout(ok, 100));
     console.info(`array buffers and a throw: the worker reported ${JSON.stringify(errors)}; ${stream.tokens()} tokens so far`);
     expect(errors).toEqual([expect.stringMatching(/Array buffer allocation failed|RangeError/), expect.stringMatching(/uncaught exception the worker survives/)]);
     controller.abort();
@@ -210,7 +216,7 @@ describe('a worker that dies', () => {
     expect(engine.replacements).toBe(0);
   });
 
-  it('a worker whose script never starts: the request fails within 1 s with a 502 instead of hanging, and the next worker answers', async () => {
+  it('a worker whose script never starts: the request fails within seconds with a 502 instead of hanging, and the next worker answers', async () => {
     let made = 0;
     engine = new WorkerEngine({
       createWorker: () => (made++ === 0 ? remember(new Worker('/no-such-worker-script.js', { type: 'module' })) : realWorker()),
@@ -219,13 +225,16 @@ describe('a worker that dies', () => {
     const result = await ask(classify());
     const ms = performance.now() - sentAt;
     expect(result).toEqual({ ok: false, status: WORKER_DIED_STATUS, error: expect.stringMatching(/^The local-endpoint worker died before it answered: it failed to start/), retry: false });
-    expect(ms).toBeLessThan(1000);
+    // The worker's error event, after the script's 404: well under 1 s on a quiet machine, 1.5 s seen in CI under load.
+    expect(ms).toBeLessThan(3000);
     expect(engine.replacements).toBe(1);
     expect(await ask(classify())).toMatchObject({ ok: true });
   });
 });
 
 describe('a worker without Web Locks (not a secure context)', () => {
+  /** livenessTimeoutMs: long enough for a busy 2-core CI machine's pauses, short enough for a test. */
+  const LIMIT = 4000;
   it('is watched by heartbeat: no false death while it streams, death after livenessTimeoutMs of silence', async () => {
     // No model load runs under the heartbeat (a load blocks a worker for seconds on a busy 2-core
     // machine, CI): the reference answer comes from a worker of its own, the watched worker only
@@ -234,22 +243,23 @@ describe('a worker without Web Locks (not a secure context)', () => {
     const [reference] = await referenceAnswers([CLASSIFY_TEXT]);
     engine.terminate();
     let made = 0;
-    engine = new WorkerEngine({ createWorker: () => (made++ === 0 ? noLocksWorker() : realWorker()), sharedCancel: false, livenessTimeoutMs: 2000 });
+    engine = new WorkerEngine({ createWorker: () => (made++ === 0 ? noLocksWorker() : realWorker()), sharedCancel: false, livenessTimeoutMs: LIMIT });
+    await engine.status(); // the watched worker has started (its module loaded) before the stream
     // A stream that yields between values answers every heartbeat: it runs past the limit.
     const controller = new AbortController();
     const stream = pacedStream(controller.signal);
     await stream.running;
-    await new Promise((ok) => setTimeout(ok, 3000));
+    await new Promise((ok) => setTimeout(ok, LIMIT + 1500));
     expect(engine.replacements).toBe(0);
     const queued = ask(classify());
     const killedAt = performance.now();
     Worker.prototype.terminate.call(workers.at(-1)!); // behind the host's back: only the heartbeat can tell
     const { result, ms } = await timed(stream.answer, () => killedAt);
     console.info(`no Web Locks: the running stream failed ${ms.toFixed(0)} ms after the worker was stopped, ${stream.tokens()} values in`);
-    expect(result).toEqual({ ok: false, status: WORKER_DIED_STATUS, error: died('it answered no heartbeat for 2000 ms'), retry: false });
+    expect(result).toEqual({ ok: false, status: WORKER_DIED_STATUS, error: died(`it answered no heartbeat for ${LIMIT} ms`), retry: false });
     // Its last answer came up to a beat (1 s) before it stopped; death is seen at the first beat past the limit.
-    expect(ms).toBeGreaterThan(1000);
-    expect(ms).toBeLessThan(5000);
+    expect(ms).toBeGreaterThan(LIMIT - 1000);
+    expect(ms).toBeLessThan(LIMIT + 5000);
     expect(await queued).toMatchObject({ ok: true, output: deepCloseTo(reference) });
     expect(engine.replacements).toBe(1);
   });
