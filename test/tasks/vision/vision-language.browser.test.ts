@@ -131,8 +131,13 @@ describe('image-to-text with SmolVLM in the worker', () => {
     await expect(long).rejects.toThrow();
     const at = steps.length;
     await new Promise((ok) => setTimeout(ok, 500));
-    expect(steps.length).toBeLessThanOrEqual(at + 1); // at most the token under way
-    expect(at).toBeLessThan(100);
+    const settled = steps.length;
+    // The token under way, and step events already on their way when the cancel left the page
+    // (two more were seen once on a loaded CI machine); then nothing more: it stopped.
+    expect(settled - at).toBeLessThanOrEqual(3);
+    await new Promise((ok) => setTimeout(ok, 500));
+    expect(steps.length).toBe(settled);
+    expect(settled).toBeLessThan(100);
     expect((await postJson(CAPTION_URL, { inputs: toBase64(png), parameters: { max_new_tokens: 1 } })).status).toBe(200);
   });
 
