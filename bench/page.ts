@@ -8,6 +8,7 @@ import { WorkerEngine, createLocalFetch, type EngineInterface } from '../src/ind
 import type { BenchWorker, MediaTiming } from './worker.js';
 import type { Engine } from '../worker/engine.js';
 import type { StreamEvent } from '../src/protocol/stream.js';
+import { quantile } from './stats.js';
 
 const MODEL = 'local-endpoint/bench-bert-encoder';
 const URL_ = 'https://bench.local-endpoint.invalid/';
@@ -99,14 +100,6 @@ async function runConfig(config: Config): Promise<ConfigResult> {
     tokens,
     rows: variants.map(([variant], i) => ({ variant, median: quantile(samples[i]!, 0.5), p90: quantile(samples[i]!, 0.9), n: samples[i]!.length })),
   };
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /** A short sentence, as a search box or a chat message sends. */

@@ -15,6 +15,7 @@ import * as Comlink from 'comlink';
 import { WorkerEngine } from '../src/index.ts';
 import type { ProgressEvent } from '../src/protocol/engine.ts';
 import type { TextToImageRaw } from './text-to-image-worker.ts';
+import { quantile } from './stats.ts';
 
 const MODEL = 'local-endpoint/bench-sd';
 const PROMPT = 'a photo of an astronaut riding a horse on mars';
@@ -47,13 +48,6 @@ export interface TextToImageConfigResult {
   parts: { rounds: number; textEncoder: number; vae: number; rgb: number; png: number };
 }
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 const median = (v: number[]) => quantile(v, 0.5);
 const pause = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 
