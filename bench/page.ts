@@ -179,7 +179,26 @@ export interface GenerationResult {
    * rounds cancels): medians of the tokens/s ratio and of the added time to first token (ms).
    */
   paired: { variant: string; speedRatio: number; ttftAdded: number }[];
+  /**
+   * Constrained decoding: /v1/completions streamed through the engine, free and with a JSON
+   * schema (xgrammar's mask at every step), alternating in the same rounds. Medians of tokens/s,
+   * and of the per-round ratio json ÷ free.
+   */
+  constrained: { free: number; json: number; ratio: number; schemaTokens: number };
 }
+
+/** A schema no answer completes within GEN_TOKENS, so that both sides make exactly GEN_TOKENS tokens. */
+const BENCH_SCHEMA = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      minItems: 30,
+      items: { type: 'object', properties: { name: { type: 'string', maxLength: 24 }, score: { type: 'integer' } }, required: ['name', 'score'] },
+    },
+  },
+  required: ['items'],
+};
 
 /**
  * Streaming generation on the benchmark decoder: the engine (streaming, timed on the page as
@@ -272,11 +291,39 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
     }
     return { firstMs: first, lastMs: last, ids: Array.from({ length: count }, () => 0) };
   };
+  // /v1/completions through the engine, streamed, free or under a JSON schema (constrained decoding).
+  const viaCompletions = (json: boolean) => async () => {
+    const ids: number[] = [];
+    let first = 0;
+    let last = 0;
+    const t0 = performance.now();
+    const stream = streamPort((event) => {
+      if (event.type === 'start') return;
+      last = performance.now() - t0;
+      if (!ids.length) first = last;
+      ids.push(event.id);
+    });
+    const inputs = {
+      prompt: GEN_PROMPT,
+      max_tokens: GEN_TOKENS,
+      temperature: 0,
+      stream: true,
+      ...(json ? { response_format: { type: 'json_schema', json_schema: { name: 'bench', schema: BENCH_SCHEMA } } } : {}),
+    };
+    const result = await engine.infer({ task: 'completions', model: GENERATOR, device: 'wasm', inputs, id: `bench-${++requests}`, cancelFlag: new Int32Array(new SharedArrayBuffer(4)) }, undefined, stream.port);
+    await stream.ended;
+    if (!result.ok) throw new Error(result.error);
+    return { firstMs: first, lastMs: last, ids };
+  };
   const variants: [string, () => Promise<{ firstMs: number; lastMs: number; ids: number[] }>][] = [
     ['direct model.generate, timed inside the worker', () => remote.directGenerate(GEN_PROMPT, GEN_TOKENS)],
     ['engine, streaming, timed on the page', viaEngine],
     ['InferenceClient.textGenerationStream + createLocalFetch', viaClient],
+    ['engine, /v1/completions streamed, free', viaCompletions(false)],
+    ['engine, /v1/completions streamed, json_schema (constrained decoding)', viaCompletions(true)],
   ];
+  // The first constrained request loads xgrammar and compiles the schema: not a round.
+  await variants[4]![1]();
   // The engine and the direct generate must make the same tokens before they are compared.
   const [a, b] = [await variants[0]![1](), await variants[1]![1]()];
   if (a.ids.join() !== b.ids.join()) throw new Error(`engine and direct generate disagree: ${a.ids} vs ${b.ids}`);
@@ -304,6 +351,12 @@ async function runGeneration(name: string, threads: number, rounds: number): Pro
       speedRatio: quantile(speed[k + 1]!.map((v, r) => v / speed[0]![r]!), 0.5),
       ttftAdded: quantile(ttft[k + 1]!.map((v, r) => v - ttft[0]![r]!), 0.5),
     })),
+    constrained: {
+      free: quantile(speed[3]!, 0.5),
+      json: quantile(speed[4]!, 0.5),
+      ratio: quantile(speed[4]!.map((v, r) => v / speed[3]![r]!), 0.5),
+      schemaTokens: GEN_TOKENS,
+    },
   };
 }
 

@@ -62,17 +62,50 @@ const SERVED = {
   customStream: ['custom', 'local-endpoint/tiny-handler-stream'],
 } as const;
 
-const children: ChildProcess[] = [];
-const servers: http.Server[] = [];
+type Remote = import('vitest').ProvidedContext['remote'];
+
+/**
+ * Vitest runs a project's globalSetup once per project, and all three projects name this file:
+ * without sharing, every run generated the fixtures and started the 30 `serve` processes three
+ * times (90 processes). The first project's setup does the work; the others get the same URLs.
+ * The state lives on globalThis because each project may load this module afresh.
+ */
+interface Shared {
+  ready?: Promise<Remote>;
+  users: number;
+  children: ChildProcess[];
+  servers: http.Server[];
+}
+const SHARED_KEY = Symbol.for('local-endpoint:test-global-setup');
+const shared: Shared = ((globalThis as Record<symbol, Shared>)[SHARED_KEY] ??= { users: 0, children: [], servers: [] });
+const { children, servers } = shared;
 
 export default async function setup(project: TestProject) {
+  shared.users++;
+  shared.ready ??= prepare();
+  project.provide('remote', await shared.ready);
+  return async () => {
+    if (--shared.users > 0) return; // another project still runs tests against them
+    shared.ready = undefined;
+    for (const child of children.splice(0)) child.kill('SIGTERM');
+    for (const s of servers.splice(0)) s.closeAllConnections?.(), s.close();
+  };
+}
+
+async function prepare(): Promise<Remote> {
   await generateFixtures(MODELS_DIR);
   await writeBrokenModels(MODELS_DIR);
   // The shared test media, served to the browser tests at /models/test-media/, and the other
   // audio formats made from them.
   await cp(SHARED_MEDIA, join(MODELS_DIR, 'test-media'), { recursive: true });
   await makeAudioFormats(join(MODELS_DIR, 'test-media'));
-  const urls = await Promise.all(Object.values(SERVED).map(([task, model]) => startServe(task, model)));
+  // LE_SERVED=textGeneration,ranking (names of SERVED) starts only those, for a quick run of a
+  // few files; the others then point at a port where nothing listens.
+  const only = process.env.LE_SERVED?.split(',').map((name) => name.trim()).filter(Boolean);
+  const nobody = only ? await refusedUrl() : '';
+  const urls = await Promise.all(
+    Object.entries(SERVED).map(([name, [task, model]]) => (only && !only.includes(name) ? nobody : startServe(task, model))),
+  );
   const served = Object.fromEntries(Object.keys(SERVED).map((name, i) => [name, urls[i]!])) as Record<keyof typeof SERVED, string>;
   const cold = await listen((req, res) => {
     if (req.method === 'OPTIONS') {
@@ -88,17 +121,7 @@ export default async function setup(project: TestProject) {
     } // otherwise: never answer
   });
   const down = await refusedUrl();
-  project.provide('remote', {
-    ...served,
-    cold,
-    hanging,
-    down,
-  });
-
-  return async () => {
-    for (const child of children) child.kill('SIGTERM');
-    for (const s of servers) s.closeAllConnections?.(), s.close();
-  };
+  return { ...served, cold, hanging, down };
 }
 
 /** Copies of the tiny classifier, each broken in one real way. */

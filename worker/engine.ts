@@ -190,6 +190,11 @@ export class Engine implements EngineInterface, WorkerApi {
       // The stream's first event says where the request runs (the x-compute-type of a stream).
       const ctx = runContext(control, request.model, onStream && ((event) => onStream(event.type === 'start' ? { ...event, device: key.device, ...(fallback ? { fallback } : {}) } : event)));
       ctx.maxAudioSeconds = this.options.maxAudioSeconds; // the audio tasks pass it to decodeAudio
+      if (request.endpointTask !== undefined) ctx.endpointTask = getRunner(request.endpointTask).spec.id;
+      let generatedTokens: number | undefined;
+      ctx.countTokens = (tokens) => {
+        generatedTokens = (generatedTokens ?? 0) + tokens;
+      };
       if (onProgress) ctx.progress = (event) => onProgress({ ...event, task: task.id, model: key.model });
       if (control.cancelled) throw new Cancelled();
       const batchKey = runner.batch && !request.noBatch ? runner.batch.key(parsed, loaded.setup) : null;
@@ -223,6 +228,7 @@ export class Engine implements EngineInterface, WorkerApi {
         waitMs: started - received,
         computeMs: done - started,
         batchSize,
+        ...(generatedTokens !== undefined ? { generatedTokens } : {}),
       };
     } catch (err) {
       const failed = this.failure(err);
@@ -377,7 +383,7 @@ export class Engine implements EngineInterface, WorkerApi {
 
   private async acquire(
     task: TaskRunner,
-    request: Pick<EngineRequest, 'model' | 'device' | 'dtype'>,
+    request: Pick<EngineRequest, 'model' | 'device' | 'dtype' | 'endpointTask'>,
     onProgress?: ProgressListener,
   ) {
     if (typeof request.model !== 'string' || request.model.trim() === '') {
@@ -385,6 +391,12 @@ export class Engine implements EngineInterface, WorkerApi {
     }
     const model = request.model;
     let { device, reason } = await this.chooseDevice(request.device ?? 'auto', model);
+    // A route of several endpoint kinds runs on the endpoint task's pipeline.
+    if (task.onEndpointTask) {
+      const on = (request as EngineRequest).endpointTask;
+      if (typeof on !== 'string') throw badRequest(`${task.spec.id} runs on an endpoint's model: the request names no endpointTask.`);
+      task = getRunner(on);
+    }
     // Tasks that share a pipeline (conversational on text-generation) load the model once.
     if (task.loadAs) task = getRunner(task.loadAs);
     const key = (d: Device): PipelineKey => ({ task: task.spec.id, model, device: d, dtype: request.dtype });

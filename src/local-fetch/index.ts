@@ -5,7 +5,9 @@
  */
 import { toErrorValue } from '../protocol/errors.js';
 import { toBase64 } from '../tasks/shared/base64.js';
-import { ROUTES, ROUTE_TASKS, getTask, openAIId } from '../tasks/registry.js';
+import { getTask, openAIId } from '../tasks/registry.js';
+import { describeRoutes, endpointKind, routesOf, teiPredictFor, type ErrorShape, type Route } from '../tasks/routes.js';
+import { EndpointMetrics } from './metrics.js';
 import type { Dialect, EndpointPayload, StreamMeta, TaskSpec } from '../tasks/types.js';
 import { readJsonBody, readMediaPayload, readPayload, readWholeBody } from '../wire/body.js';
 import { detectDialect } from '../wire/dialect.js';
@@ -24,7 +26,8 @@ export interface LocalFetchOptions {
   engine: EngineInterface;
   /**
    * Endpoint URL → what it serves. Requests to `<url>`, `<url>/` and `<url>/predict` run the model;
-   * generative endpoints also answer `<url>/v1/completions` and `<url>/v1/chat/completions`.
+   * generative endpoints also answer TGI's routes and OpenAI's, encoder endpoints TEI's routes and
+   * OpenAI's embeddings (see `src/tasks/routes.ts` and the README's route tables).
    */
   endpoints: Record<string, LocalEndpoint>;
   /** Force one answer shape; by default the official client is recognised by its User-Agent. */
@@ -38,6 +41,7 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
   const endpoints = Object.entries(options.endpoints).map(([url, endpoint]) => ({
     base: stripSlash(new URL(url).href),
     endpoint,
+    ...servedBy(stripSlash(new URL(url).href), endpoint),
   }));
 
   return async function localFetch(input, init) {
@@ -52,62 +56,165 @@ export function createLocalFetch(options: LocalFetchOptions): FetchFn {
     if (!match) {
       return errorResponse(404, `No local endpoint at ${url.origin}${url.pathname}. Known: ${endpoints.map((e) => e.base).join(', ')}.`);
     }
-    const route = url.href.slice(match.base.length).split('?')[0]!.replace(/\/+$/, '');
-    if (request.method === 'GET' || request.method === 'HEAD') {
-      if (route === '' || route === '/health') return new Response('Ok', { headers: { 'content-type': 'text/plain' } });
-      return errorResponse(404, `No route GET ${route}.`);
+    const path = url.href.slice(match.base.length).split(/[?#]/)[0]!.replace(/\/+$/, '');
+    const method = request.method === 'HEAD' ? 'GET' : request.method;
+    const { endpoint, routes, shape, metrics } = match;
+    const onPath = routes.filter((r) => r.path === path);
+    const route = onPath.find((r) => r.method === method);
+    if (!route) {
+      if (onPath.length) {
+        const allow = onPath.map((r) => r.method).join(', ');
+        return errorResponse(405, `Method ${request.method} is not allowed on ${path || '/'}; use ${allow}.`, onPath[0]!.errors, { allow });
+      }
+      return errorResponse(404, `No route ${method} ${path || '/'} on this ${endpoint.task} endpoint. It serves: ${describeRoutes(routes)}.`, shape);
     }
-    if (request.method !== 'POST') return errorResponse(405, `Method ${request.method} is not allowed; use POST.`);
-
-    const { endpoint } = match;
+    const { answer } = route;
+    if (answer.kind === 'health') return new Response('Ok', { headers: { 'content-type': 'text/plain' } });
+    if (answer.kind === 'models') return jsonResponse(modelList(endpoint.model), null);
+    if (answer.kind === 'metrics') {
+      return new Response(metrics?.render() ?? '', { headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } });
+    }
+    const end = metrics?.begin(method, path) ?? (() => undefined);
     try {
-      const routeTask = ROUTES[route];
-      if (!routeTask && route !== '' && route !== '/predict') {
-        return errorResponse(404, `No route POST ${route}; use /, /predict${ROUTE_TASKS.includes(endpoint.task) ? ', /v1/completions or /v1/chat/completions' : ''}.`);
-      }
-      if (routeTask && !ROUTE_TASKS.includes(getTask(endpoint.task).id)) {
-        return errorResponse(404, `POST ${route} is served by text-generation and conversational endpoints; this one serves ${endpoint.task}.`);
-      }
-      const task = routeTask ?? getTask(endpoint.task);
-      if (task.wholeBody) return await customAnswer(options, task, endpoint, await readWholeBody(request, url), init?.signal ?? undefined);
-      const dialect = detectDialect(headers, options.dialect);
-      const payload: EndpointPayload = routeTask
-        ? await readRouteBody(request)
-        : task.media
-          ? await readMediaPayload(request, url, task.media)
-          : withClientDefaults(await readPayload(request, url), dialect, task.clientParameters);
-      const parsed = task.parse(payload); // a bad request is refused here, before the engine
-      const engineRequest: EngineRequest = {
-        ...endpoint,
-        task: routeTask ? routeTask.id : endpoint.task,
-        inputs: payload.inputs,
-        parameters: payload.parameters,
-        ...(payload.stream ? { stream: true } : {}),
-      };
-      if (payload.stream && !task.stream) return errorResponse(400, `${task.id} cannot stream: drop "stream": true.`);
-      if (task.stream?.wanted(parsed)) return await streamResponse(options, task, parsed, engineRequest, init?.signal ?? undefined);
-      const result = await options.engine.infer(engineRequest, options.onProgress, undefined, init?.signal ?? undefined);
-      if (!result.ok) {
-        if (result.cancelled) throw abortError(init?.signal ?? undefined);
-        return errorResponse(result.status, result.error);
-      }
-      if (task.imageAnswer && result.output instanceof Uint8Array) {
-        // A picture: its bytes for an Accept of image/* and for the official client (whose
-        // textToImage sends no Accept and reads a Blob); else base64 in JSON, as the Endpoint does.
-        const accept = headers.get('accept') ?? '';
-        if (dialect === 'client' || accept.trim().toLowerCase().startsWith('image/')) return imageResponse(result.output, result);
-        return jsonResponse(toBase64(result.output), result);
-      }
-      // The answer is shaped again from the same request: parse is pure and cheap.
-      const answer = dialect === 'client' && task.toClient ? task.toClient(result.output, parsed) : result.output;
-      return jsonResponse(answer, result);
+      const response = await answerRoute(options, request, url, headers, endpoint, route, init?.signal ?? undefined);
+      return watched(response, end);
     } catch (err) {
-      if (init?.signal?.aborted) throw err;
-      const { status, error } = toErrorValue(err);
-      return errorResponse(status, error);
+      end(499);
+      throw err;
     }
   };
 }
+
+/**
+ * Each endpoint's counters, by URL, task and model: shared by every local fetch of this realm that
+ * serves it (the Service Worker's page bridge makes one per request), so `/metrics` counts them all.
+ */
+const METRICS = new Map<string, EndpointMetrics>();
+
+/** What an endpoint serves: its routes, the error shape of the routes that are not there, and its counters. */
+function servedBy(base: string, endpoint: LocalEndpoint): { routes: readonly Route[]; shape: ErrorShape; metrics: EndpointMetrics | null } {
+  let task: string;
+  try {
+    task = getTask(endpoint.task).id;
+  } catch {
+    return { routes: routesOf(''), shape: 'endpoint', metrics: null }; // an unknown task: POST / says so
+  }
+  const kind = endpointKind(task);
+  return {
+    routes: routesOf(task),
+    shape: kind === 'generative' ? 'tgi' : kind === 'encoder' ? 'tei' : 'endpoint',
+    metrics: kind === 'other' ? null : sharedMetrics(`${base} ${task} ${endpoint.model}`, kind === 'generative' ? 'tgi' : 'te', endpoint.model),
+  };
+}
+
+function sharedMetrics(key: string, prefix: 'tgi' | 'te', model: string): EndpointMetrics {
+  let metrics = METRICS.get(key);
+  if (!metrics) METRICS.set(key, (metrics = new EndpointMetrics(prefix, model)));
+  return metrics;
+}
+
+/** `GET /v1/models`: OpenAI's list, of the one model this endpoint serves (TGI's ModelInfo). */
+const STARTED = Math.floor(Date.now() / 1000);
+function modelList(model: string) {
+  return { object: 'list', data: [{ id: model, object: 'model', created: STARTED, owned_by: 'local-endpoint' }] };
+}
+
+/** Counts the answer when it is complete: at once, or when a stream's body ends. */
+function watched(response: Response, end: (status: number, tokens?: number) => void): Response {
+  const tokens = Number(response.headers.get(TOKENS_HEADER) ?? NaN);
+  const headers = new Headers(response.headers);
+  headers.delete(TOKENS_HEADER);
+  if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    end(response.status, Number.isFinite(tokens) ? tokens : undefined);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
+  let count = 0;
+  const decoder = new TextDecoder();
+  const counted = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        // Each `data:` event of a generation is one token (the usage chunk and [DONE] aside).
+        for (const line of decoder.decode(chunk, { stream: true }).split('\n')) {
+          if (line.startsWith('data: ') && line !== 'data: [DONE]' && !line.includes('"choices":[]')) count++;
+        }
+        controller.enqueue(chunk);
+      },
+      flush() {
+        end(response.status, count);
+      },
+    }),
+  );
+  return new Response(counted, { status: response.status, headers });
+}
+
+/** Internal: the engine's generated-token count, from the answer to the counters (never sent). */
+const TOKENS_HEADER = 'x-local-endpoint-generated-tokens';
+
+async function answerRoute(
+  options: LocalFetchOptions,
+  request: Request,
+  url: URL,
+  headers: Headers,
+  endpoint: LocalEndpoint,
+  route: Route,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
+  const errors = route.errors;
+  try {
+    let task: TaskSpec;
+    let payload: EndpointPayload;
+    let dialect: Dialect = 'endpoint';
+    const endpointTask = getTask(endpoint.task);
+    if (route.answer.kind === 'spec') {
+      task = getTask(route.answer.id);
+      payload = request.method === 'GET' || request.method === 'HEAD' ? { inputs: null } : await readRouteBody(request);
+    } else {
+      task = endpointTask;
+      if (task.wholeBody) return await customAnswer(options, task, endpoint, await readWholeBody(request, url), signal);
+      dialect = detectDialect(headers, options.dialect);
+      if (route.path === '/predict' && !task.media) {
+        // TEI's /predict shares the path: a JSON body without `parameters` is TEI's request.
+        const body = await readJsonBody(request.clone(), '{"inputs": …}').catch(() => null);
+        if (teiPredictFor(task.id, body) && url.search === '') return await answerRoute(options, request, url, headers, endpoint, TEI_PREDICT, signal);
+      }
+      payload = task.media
+        ? await readMediaPayload(request, url, task.media)
+        : withClientDefaults(await readPayload(request, url), dialect, task.clientParameters);
+    }
+    const parsed = task.parse(payload); // a bad request is refused here, before the engine
+    const engineRequest: EngineRequest = {
+      ...endpoint,
+      task: task.id,
+      ...(task !== endpointTask ? { endpointTask: endpointTask.id } : {}),
+      inputs: payload.inputs,
+      parameters: payload.parameters,
+      ...(payload.stream ? { stream: true } : {}),
+    };
+    if (payload.stream && !task.stream) return errorResponse(400, `${task.id} cannot stream: drop "stream": true.`, errors);
+    if (task.stream?.wanted(parsed)) return await streamResponse(options, task, parsed, engineRequest, signal, errors);
+    const result = await options.engine.infer(engineRequest, options.onProgress, undefined, signal);
+    if (!result.ok) {
+      if (result.cancelled) throw abortError(signal);
+      return errorResponse(result.status, result.error, errors);
+    }
+    if (task.imageAnswer && result.output instanceof Uint8Array) {
+      // A picture: its bytes for an Accept of image/* and for the official client (whose
+      // textToImage sends no Accept and reads a Blob); else base64 in JSON, as the Endpoint does.
+      const accept = headers.get('accept') ?? '';
+      if (dialect === 'client' || accept.trim().toLowerCase().startsWith('image/')) return imageResponse(result.output, result);
+      return jsonResponse(toBase64(result.output), result);
+    }
+    // The answer is shaped again from the same request: parse is pure and cheap.
+    const answer = dialect === 'client' && task.toClient ? task.toClient(result.output, parsed) : result.output;
+    return jsonResponse(answer, result);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const { status, error } = toErrorValue(err);
+    return errorResponse(status, error, errors);
+  }
+}
+
+const TEI_PREDICT: Route = { method: 'POST', path: '/predict', answer: { kind: 'spec', id: 'tei-predict' }, errors: 'tei' };
 
 /**
  * The custom task: the handler's answer as it is. JSON, or its bytes with their Content-Type;
@@ -135,9 +242,9 @@ async function customAnswer(options: LocalFetchOptions, task: TaskSpec, endpoint
   return jsonResponse(result.output, result);
 }
 
-/** The OpenAI routes' body is the request itself: it travels as `inputs`. */
+/** A route's body (OpenAI's, TGI's, TEI's) is the request itself: it travels as `inputs`. */
 async function readRouteBody(request: Request): Promise<EndpointPayload> {
-  const body = await readJsonBody(request);
+  const body = await readJsonBody(request, 'object');
   return { inputs: body, stream: (body as { stream?: boolean }).stream };
 }
 
@@ -153,6 +260,7 @@ async function streamResponse(
   parsed: unknown,
   request: EngineRequest,
   signal: AbortSignal | undefined,
+  errors: ErrorShape = 'endpoint',
 ): Promise<Response> {
   // A custom handler's stream has no shape of its own: each value is one event (`value`).
   const shape = task.stream;
@@ -203,7 +311,7 @@ async function streamResponse(
   if (early && !early.ok) {
     signal?.removeEventListener('abort', onAbort);
     if (early.cancelled) throw abortError(signal);
-    return errorResponse(early.status, early.error);
+    return errorResponse(early.status, early.error, errors);
   }
   void result.then((final) => {
     signal?.removeEventListener('abort', onAbort);
@@ -215,7 +323,7 @@ async function streamResponse(
     } else if (final.cancelled) {
       controller.error(abortError(signal));
     } else {
-      controller.enqueue(encoder.encode(`data: ${JSON.stringify({ error: final.error })}\n\n`));
+      controller.enqueue(encoder.encode(`data: ${JSON.stringify(errorBody(final.status, final.error, errors))}\n\n`));
       controller.close();
     }
   });
@@ -237,8 +345,9 @@ function imageResponse(png: Uint8Array, result: Extract<EngineResult, { ok: true
   return new Response(png as Uint8Array<ArrayBuffer>, { status: 200, headers: computeHeaders('image/png', result) });
 }
 
-function jsonResponse(answer: unknown, result: Extract<EngineResult, { ok: true }>): Response {
-  return new Response(JSON.stringify(answer), { status: 200, headers: computeHeaders('application/json', result) });
+function jsonResponse(answer: unknown, result: Extract<EngineResult, { ok: true }> | null): Response {
+  const headers = result ? computeHeaders('application/json', result) : { 'content-type': 'application/json' };
+  return new Response(JSON.stringify(answer), { status: 200, headers });
 }
 
 function computeHeaders(type: string, result: Extract<EngineResult, { ok: true }>): Record<string, string> {
@@ -248,6 +357,7 @@ function computeHeaders(type: string, result: Extract<EngineResult, { ok: true }
     'x-compute-time': (result.computeMs / 1000).toFixed(4),
   };
   if (result.fallback) headers['x-compute-fallback'] = result.fallback.replace(/[\r\n]+/g, ' ').slice(0, 500);
+  if (result.generatedTokens !== undefined) headers[TOKENS_HEADER] = String(result.generatedTokens);
   return headers;
 }
 
@@ -257,9 +367,22 @@ function computeHeaders(type: string, result: Extract<EngineResult, { ok: true }
  */
 export const MAX_ERROR_CHARS = 8192;
 
-export function errorResponse(status: number, error: string): Response {
+export function errorResponse(status: number, error: string, shape: ErrorShape = 'endpoint', headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(errorBody(status, error, shape)), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/**
+ * An error in a route's shape: the Endpoint's `{error}`; TGI's and TEI's `{error, error_type}`
+ * (TGI's types are lower case, TEI's capitalised, as their servers send them); and TEI's OpenAI
+ * `{message, code, error_type}` on `/v1/embeddings`. The status stays this library's (a 400 for a
+ * bad request), which TGI and TEI clients treat as they treat those servers' 4xx answers.
+ */
+export function errorBody(status: number, error: string, shape: ErrorShape): Record<string, unknown> {
   const message = error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}…` : error;
-  return new Response(JSON.stringify({ error: message }), { status, headers: { 'content-type': 'application/json' } });
+  if (shape === 'endpoint') return { error: message };
+  if (shape === 'tgi') return { error: message, error_type: status === 429 ? 'overloaded' : status >= 500 ? 'generation' : 'validation' };
+  const type = status === 429 ? 'Overloaded' : status === 503 ? 'Unhealthy' : status >= 500 ? 'Backend' : status === 422 ? 'Tokenizer' : 'Validation';
+  return shape === 'tei' ? { error: message, error_type: type } : { message, code: status, error_type: type };
 }
 
 function stripSlash(url: string): string {

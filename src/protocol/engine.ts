@@ -168,6 +168,11 @@ export interface EngineRequest {
    * `stream`), which a custom handler's `call(data)` gets as they came.
    */
   extra?: Record<string, unknown>;
+  /**
+   * The task of the endpoint a route request came to (`/embed` on a `sentence-embeddings`
+   * endpoint): a route runner with `onEndpointTask` runs on that task's loaded pipeline.
+   */
+  endpointTask?: string;
   /** Names the request for `cancel(id)`. */
   id?: string;
   /**
@@ -193,6 +198,8 @@ export interface EngineAnswer {
   computeMs: number;
   /** How many requests shared the call that answered this one (dynamic batching). */
   batchSize: number;
+  /** Tokens generated for this answer (generative tasks), for `/metrics`. */
+  generatedTokens?: number;
   /** The `custom` task: the answer is bytes (`output` a Uint8Array) of this Content-Type. */
   contentType?: string;
 }

@@ -21,7 +21,21 @@ export interface StreamToken {
   /** The text this token adds (empty for special tokens and incomplete characters). */
   text: string;
   special: boolean;
+  /** A special token's own text (`<|endoftext|>`), which TGI's `token.text` shows; absent for the others. */
+  name?: string;
+  /** The token's log-probability (natural log, of the model's own distribution), when the request asks for them. */
+  logprob?: number;
+  /** The most likely tokens at this step, most likely first, when the request asks for them (`top_n_tokens`, `top_logprobs`). */
+  top?: TopToken[];
   finish?: { reason: FinishReason; text: string; generatedTokens: number };
+}
+
+/** One of the most likely tokens at a step: its own text (decoded alone, special tokens by name). */
+export interface TopToken {
+  id: number;
+  text: string;
+  logprob: number;
+  special: boolean;
 }
 
 /** One value a custom handler's `call` yielded (an async generator): one `data:` JSON event. */

@@ -30,7 +30,7 @@ export interface EndpointProxyOptions {
   /**
    * Endpoint URL → what it serves, as for `createLocalFetch` (absolute, or relative to the
    * Service Worker's URL). Every method to `<url>` and below is answered: `/`, `/predict`,
-   * `/health`, `/v1/completions`, `/v1/chat/completions`.
+   * `/health`, and the TGI, TEI and OpenAI routes of the endpoint's kind (`src/tasks/routes.ts`).
    */
   endpoints: Record<string, ServiceWorkerEndpoint>;
   /**

@@ -5,7 +5,7 @@
  * the official client's methods, an example) and, as a second export, its runner
  * (`textClassificationRunner`: pipeline, setup, run, batching). Both are listed here, once each:
  *
- * - `SPECS` is the page side: `getTask`, `supportedTasks`, `ROUTES`, `clientMethods`.
+ * - `SPECS` is the page side: `getTask`, `supportedTasks`, `ROUTE_SPECS`, `clientMethods`.
  * - `runners()` is the engine side, read by `getRunner`. It is a function, so a bundle that never
  *   calls it (the page's: local-fetch, the client, the demo) drops it, every runner in it, and the
  *   code only runners use (the generation loop, mask encoding, token offsets…).
@@ -45,6 +45,8 @@ import { imageToText, imageToTextRunner } from './vision/image-to-text.js';
 import { custom, customRunner } from './custom/custom.js';
 import { audioClassification, audioClassificationRunner } from './audio/audio-classification.js';
 import { automaticSpeechRecognition, automaticSpeechRecognitionRunner } from './audio/automatic-speech-recognition.js';
+import { TGI_SPECS, tgiRunners } from './generation/tgi.js';
+import { TEI_SPECS, teiRunners } from './tei/index.js';
 import { badRequest } from '../protocol/errors.js';
 
 export { openAIId } from './shared/ids.js';
@@ -81,11 +83,12 @@ const SPECS = [
   custom,
 ] as const satisfies readonly TaskSpec<any>[];
 
-/** The OpenAI-compatible routes, served on generative endpoints (not tasks of their own). */
-export const ROUTES: Readonly<Record<string, TaskSpec<any>>> = {
-  '/v1/completions': completions,
-  '/v1/chat/completions': chatCompletions,
-};
+/**
+ * The specs of the routes beside an Endpoint's own (`/v1/chat/completions`, TGI's `/generate`,
+ * TEI's `/embed`…): not tasks of their own, but run by the engine like tasks. Which endpoint serves
+ * which is `routes.ts`.
+ */
+export const ROUTE_SPECS: readonly TaskSpec<any>[] = [completions, chatCompletions, ...TGI_SPECS, ...TEI_SPECS];
 
 /**
  * Every runner, for the engine. Only `getRunner` calls this: the page never does, so its bundle
@@ -120,13 +123,12 @@ function runners(): readonly TaskRunner<any, any>[] {
     customRunner,
     completionsRunner,
     chatCompletionsRunner,
+    ...tgiRunners(),
+    ...teiRunners(),
   ];
 }
 
-/** Endpoint tasks whose models the OpenAI routes can run on. */
-export const ROUTE_TASKS: readonly string[] = ['text-generation', 'conversational'];
-
-const ALL: readonly TaskSpec<any>[] = [...SPECS, ...Object.values(ROUTES)];
+const ALL: readonly TaskSpec<any>[] = [...SPECS, ...ROUTE_SPECS];
 
 const byName = new Map<string, TaskSpec<any>>();
 for (const spec of ALL) {

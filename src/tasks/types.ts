@@ -119,6 +119,12 @@ export interface TaskRunner<Request = unknown, Setup = unknown> {
    */
   readonly loadAs?: string;
   /**
+   * A route of several endpoint kinds (TEI's `/embed`, `/tokenize`, `/info`): it runs on the
+   * pipeline (and setup) of the request's `endpointTask`, loaded once for both, and reads which
+   * task that is from `RunContext.endpointTask`.
+   */
+  readonly onEndpointTask?: boolean;
+  /**
    * Loads the model itself, for a task transformers.js has no pipeline for (text-to-image): from
    * the model's ONNX sessions and tokenizer, through the same files, model cache, progress and
    * devices as every pipeline. What it returns takes the pipeline's place; its `dispose` frees it.
@@ -150,6 +156,10 @@ export interface RunContext {
   seed(value?: number): void;
   /** The model id the request named (OpenAI answers carry it). */
   model?: string;
+  /** The endpoint's own task, for a route runner with `onEndpointTask`. */
+  endpointTask?: string;
+  /** Counts generated tokens (each sequence's, once it ends): the answer's `generatedTokens`, for `/metrics`. */
+  countTokens?(tokens: number): void;
   /**
    * Decodes image bytes where the work runs (in the worker: createImageBitmap and OffscreenCanvas;
    * in Node: sharp) into transformers.js's RawImage. A body that is not a decodable image is a 400.

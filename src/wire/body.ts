@@ -77,12 +77,12 @@ export async function readMediaPayload(request: Request, url: URL, kind: MediaKi
 }
 
 /** Reads a JSON object body (the OpenAI routes' requests). */
-export async function readJsonBody(request: Request): Promise<Record<string, unknown>> {
+export async function readJsonBody(request: Request, expected = '{"messages": …} or {"prompt": …}'): Promise<Record<string, unknown>> {
   const type = mediaType(request.headers.get('content-type'));
   if (type !== '' && !JSON_CONTENT_TYPES.includes(type as never)) {
     throw badRequest(`Unsupported Content-Type ${JSON.stringify(type)}. Supported: application/json.`);
   }
-  return parseJsonObject(await readText(request), '{"messages": …} or {"prompt": …}');
+  return parseJsonObject(await readText(request), expected);
 }
 
 async function readText(request: Request): Promise<string> {

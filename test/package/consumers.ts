@@ -34,6 +34,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const APPS = join(ROOT, 'test/package/apps');
 const TEXT_MODEL = 'local-endpoint/tiny-bert-classifier';
 const IMAGE_MODEL = 'local-endpoint/tiny-vit-classifier';
+/** A decoder, for a structured (JSON schema) completion and TGI's /info. */
+const GENERATIVE_MODEL = 'local-endpoint/tiny-llama';
 /** An example custom handler (its handler.js calls TEXT_MODEL's text-classification). */
 const HANDLER_MODEL = 'local-endpoint/tiny-handler-text';
 /** create-vite's major: a new major is a deliberate update here, not a surprise in CI. */
@@ -73,7 +75,7 @@ report();
 async function main(): Promise<void> {
   // 1. The tarball (prepack builds dist/) and the two tiny models, side by side.
   const models = join(work, 'models');
-  const [tarball] = await Promise.all([pack(), step('models', () => writeFixtures(models, FIXTURE_SPECS.filter((s) => [TEXT_MODEL, IMAGE_MODEL, HANDLER_MODEL].includes(s.id))))]);
+  const [tarball] = await Promise.all([pack(), step('models', () => writeFixtures(models, FIXTURE_SPECS.filter((s) => [TEXT_MODEL, IMAGE_MODEL, HANDLER_MODEL, GENERATIVE_MODEL].includes(s.id))))]);
   const labels = {
     text: await labelsOf(join(models, TEXT_MODEL)),
     image: await labelsOf(join(models, IMAGE_MODEL)),
@@ -209,6 +211,7 @@ async function checkPage(url: string, labels: { text: string[]; image: string[] 
     const handler = results.handler as { labels?: unknown; extra?: unknown; text?: unknown } | undefined;
     checkClassification(`${name}: custom: the model folder's handler.js ran in the worker, its pipeline call answered`, handler?.labels, labels.text);
     check(`${name}: custom: the body's other keys reached call(data)`, JSON.stringify(handler?.extra) === '{"moreData":1}' && handler?.text === 'I love this library', JSON.stringify(handler));
+    checkStructured(name, results.structured);
     if (!withCustomEngine) {
       // The app's own Service Worker (local-endpoint/sw, built from the tarball) answered a plain fetch through the page.
       checkClassification(`${name}: local-endpoint/sw: a plain fetch to /api/classify, answered through serveFromPage`, results.sw, labels.text);
@@ -228,6 +231,27 @@ async function checkPage(url: string, labels: { text: string[]; image: string[] 
   } finally {
     await context.close();
   }
+}
+
+/**
+ * The structured completion: its text is JSON valid against the apps' WEATHER schema (a boolean
+ * `sunny`, an integer `celsius` in [-20, 40], nothing else), which only the grammar (xgrammar, loaded
+ * in the bundled worker) can make a random-weights model write; and TGI's /info names the model.
+ */
+function checkStructured(name: string, value: unknown): void {
+  const { answer, info } = (value ?? {}) as { answer?: { choices?: { text?: string; finish_reason?: string }[] }; info?: { model_id?: string } };
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(answer?.choices?.[0]?.text ?? '');
+  } catch {
+    // reported below
+  }
+  const weather = parsed as { sunny?: unknown; celsius?: unknown } | null;
+  const valid =
+    weather !== null && typeof weather === 'object' && Object.keys(weather).sort().join() === 'celsius,sunny' &&
+    typeof weather.sunny === 'boolean' && Number.isInteger(weather.celsius) && (weather.celsius as number) >= -20 && (weather.celsius as number) <= 40;
+  check(`${name}: response_format json_schema: the worker's constrained answer is valid JSON of the schema`, valid && answer?.choices?.[0]?.finish_reason === 'stop', JSON.stringify(value));
+  check(`${name}: TGI's GET /info through the local fetch names the model`, info?.model_id === GENERATIVE_MODEL, JSON.stringify(info));
 }
 
 /** A classification answer over all labels: each label once, scores in [0, 1], summing to 1, best first. */

@@ -107,6 +107,41 @@ describe('the Service Worker answers code that knows nothing of local-endpoint',
     expect(['length', 'stop']).toContain(out.finish);
   });
 
+  it('the TGI, TEI and OpenAI routes: the openai SDK’s models.list and embeddings, TGI’s /generate_stream, /info and /metrics', async () => {
+    const out = await plainPage.evaluate(async () => {
+      const { OpenAI } = globalThis as unknown as { OpenAI: typeof import('openai').default };
+      const sdk = (path: string) => new OpenAI({ apiKey: 'none', baseURL: `${location.origin}/endpoints/${path}/v1`, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const models: string[] = [];
+      for await (const m of sdk('llama').models.list()) models.push(m.id);
+      const embeddings = await sdk('embedder').embeddings.create({ model: 'tiny-bert-encoder', input: ['a cat', 'a dog'] });
+      const stream = await fetch('/endpoints/llama/generate_stream', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: 'Hello', parameters: { max_new_tokens: 4 } }),
+      });
+      const events = (await stream.text()).split('\n\n').filter((e) => e.startsWith('data:')).map((e) => JSON.parse(e.slice(5)));
+      const info = await (await fetch('/endpoints/llama/info')).json();
+      const metrics = await (await fetch('/endpoints/llama/metrics')).text();
+      const missing = await fetch('/endpoints/embedder/generate', { method: 'POST', body: '{}' });
+      return {
+        models,
+        vectors: embeddings.data.map((d) => d.embedding.length),
+        events: events.map((e) => ({ index: e.index, last: e.generated_text !== null })),
+        info: info.model_id,
+        counted: /^tgi_request_count [1-9]/m.test(metrics),
+        missing: { status: missing.status, body: await missing.json() },
+      };
+    });
+    expect(out.models).toEqual(['local-endpoint/tiny-llama']);
+    expect(out.vectors).toEqual([32, 32]);
+    expect(out.events).toHaveLength(4);
+    expect(out.events.map((e) => e.last)).toEqual([false, false, false, true]);
+    expect(out.info).toBe('local-endpoint/tiny-llama');
+    expect(out.counted).toBe(true);
+    expect(out.missing.status).toBe(404);
+    expect(out.missing.body).toEqual({ error: expect.stringContaining('POST /embed'), error_type: 'Validation' });
+  });
+
   it('a server-sent-events stream streams: events arrive long before the end', async () => {
     const out = await plainPage.evaluate(async () => {
       const started = performance.now();

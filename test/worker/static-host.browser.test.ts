@@ -5,8 +5,9 @@
  * `/spa-models/` (the fallback: build/vite-plugins.ts). Every model must load and answer the same
  * from both, and a file that is really missing must give an error naming it and its URL.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enginesPerTest } from './engines.js';
+import { WorkerEngine } from '../../src/index.js';
 import type { EngineRequest, ProgressEvent } from '../../src/protocol/engine.js';
 import { readMediaBody } from '../../src/wire/media.js';
 import { CLASSIFIER, CLASSIFY_TEXT, EMBED_TEXT, ENCODER, FP16_ONLY, NLI } from '../helpers.js';
@@ -51,22 +52,34 @@ describe('models behind a static host whose fallback answers 200 text/html', () 
     expect((await fetch(`/models/${VIT}/generation_config.json`)).status).toBe(404);
   });
 
-  it.each(Object.keys(REQUESTS))('%s loads and answers exactly as under /models/, the same files downloaded', async (name) => {
-    await caches.delete(CACHE); // from the network, both times
-    const plainEvents: ProgressEvent[] = [];
-    const plain = await engineAt().infer(REQUESTS[name]!(), (e) => plainEvents.push(e));
-    await caches.delete(CACHE);
-    const spaEvents: ProgressEvent[] = [];
-    const spa = await engineAt(SPA).infer(REQUESTS[name]!(), (e) => spaEvents.push(e));
-    expect(plain).toMatchObject({ ok: true });
-    expect(spa).toMatchObject({ ok: true, device: 'wasm' });
-    expect((spa as { output: unknown }).output).toEqual((plain as { output: unknown }).output);
-    // Streaming downloads still report progress, and the missing optional files are skipped alike.
-    expect(doneFiles(spaEvents)).toEqual(doneFiles(plainEvents));
-    const onnx = spaEvents.filter((e) => e.status === 'progress' && e.file?.endsWith('.onnx'));
-    expect(onnx.length).toBeGreaterThan(0);
-    expect(onnx.at(-1)).toMatchObject({ progress: 100 });
-    expect(onnx.at(-1)!.loaded).toBe(onnx.at(-1)!.total);
+  describe('each task', () => {
+    // One engine per folder for these five: each request is a task and model pair neither has
+    // loaded yet, so each test still loads it, and with the store emptied, from the network. (A
+    // fresh worker per test started ONNX Runtime ten times over, the most time these took.)
+    let plainEngine: WorkerEngine | undefined;
+    let spaEngine: WorkerEngine | undefined;
+    afterAll(() => {
+      plainEngine?.terminate();
+      spaEngine?.terminate();
+    });
+
+    it.each(Object.keys(REQUESTS))('%s loads and answers exactly as under /models/, the same files downloaded', async (name) => {
+      await caches.delete(CACHE); // from the network, both times
+      const plainEvents: ProgressEvent[] = [];
+      const plain = await (plainEngine ??= new WorkerEngine()).infer(REQUESTS[name]!(), (e) => plainEvents.push(e));
+      await caches.delete(CACHE);
+      const spaEvents: ProgressEvent[] = [];
+      const spa = await (spaEngine ??= new WorkerEngine({ localModelPath: SPA })).infer(REQUESTS[name]!(), (e) => spaEvents.push(e));
+      expect(plain).toMatchObject({ ok: true });
+      expect(spa).toMatchObject({ ok: true, device: 'wasm' });
+      expect((spa as { output: unknown }).output).toEqual((plain as { output: unknown }).output);
+      // Streaming downloads still report progress, and the missing optional files are skipped alike.
+      expect(doneFiles(spaEvents)).toEqual(doneFiles(plainEvents));
+      const onnx = spaEvents.filter((e) => e.status === 'progress' && e.file?.endsWith('.onnx'));
+      expect(onnx.length).toBeGreaterThan(0);
+      expect(onnx.at(-1)).toMatchObject({ progress: 100 });
+      expect(onnx.at(-1)!.loaded).toBe(onnx.at(-1)!.total);
+    });
   });
 
   it('keeps no HTML answer in the Cache API store', async () => {

@@ -7,8 +7,9 @@
  * model loaded without it (a sentence-transformers model without its pooling: unpooled token
  * embeddings), and never the 400 of a model that does not exist.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { enginesPerTest } from './engines.js';
+import { WorkerEngine } from '../../src/index.js';
 import type { EngineRequest, EngineResult } from '../../src/protocol/engine.js';
 import { CLASSIFIER, CLASSIFY_TEXT, EMBED_TEXT, ENCODER, LLAMA, norm } from '../helpers.js';
 
@@ -18,6 +19,14 @@ const flaky = (action: string, file: string) => `/flaky-models/${action}=${encod
 const url = (base: string, model: string, file: string) => new URL(`${base}${model}/${file}`, location.href).href;
 
 const engineAt = enginesPerTest();
+/**
+ * The working host (`/models/`), one engine for the whole file: the tests ask it only for a
+ * reference answer or a 400, never about its worker, so a worker of its own per test (each
+ * starting ONNX Runtime) proved nothing more. Each failing host still gets a fresh engine.
+ */
+let working: WorkerEngine | undefined;
+const workingHost = () => (working ??= new WorkerEngine());
+afterAll(() => working?.terminate());
 
 const embed = (): EngineRequest => ({ task: 'feature-extraction', model: ENCODER, device: 'wasm', inputs: EMBED_TEXT });
 const classify = (): EngineRequest => ({ task: 'text-classification', model: CLASSIFIER, device: 'wasm', inputs: CLASSIFY_TEXT });
@@ -42,7 +51,7 @@ describe('a model host that cannot be reached or answers an error', () => {
   });
 
   it('from /models/, feature-extraction of the sentence-transformers encoder answers its pooled, normalised vector', async () => {
-    const result = await engineAt().infer(embed());
+    const result = await workingHost().infer(embed());
     expect(result).toMatchObject({ ok: true });
     const output = (result as { output: number[] }).output;
     expect(depth(output)).toBe(1);
@@ -103,7 +112,7 @@ describe('a model host that cannot be reached or answers an error', () => {
     const other = flaky(action, 'modules.json');
     const missing = await engineAt(other).infer({ ...classify(), model: MISSING });
     expect(missing).toMatchObject({ ok: false, status: 400, error: expect.stringContaining(`Model "${MISSING}" could not be found: config.json is missing at ${url(other, MISSING, 'config.json')}`) });
-    expect(await engineAt().infer(classify())).toMatchObject({ ok: true });
+    expect(await workingHost().infer(classify())).toMatchObject({ ok: true });
   });
 
   it('an optional file that could not be fetched is not skipped as missing: generation_config.json dropped fails the load', async () => {
@@ -111,7 +120,7 @@ describe('a model host that cannot be reached or answers an error', () => {
     // transformers.js reads generation_config.json as optional (fatal = false): a failed fetch
     // of it would otherwise load the model with other generation settings, silently.
     const request = (): EngineRequest => ({ task: 'text-generation', model: LLAMA, device: 'wasm', inputs: 'Hello', parameters: { max_new_tokens: 3 } });
-    expect(await engineAt().infer(request())).toMatchObject({ ok: true });
+    expect(await workingHost().infer(request())).toMatchObject({ ok: true });
     await caches.delete(CACHE);
     for (const action of ['drop', '500']) {
       const base = flaky(action, 'generation_config.json');
@@ -125,7 +134,7 @@ describe('a model host that cannot be reached or answers an error', () => {
   });
 
   it('a model that does not exist is still a 400 naming config.json', async () => {
-    const result = await engineAt().infer({ ...classify(), model: MISSING });
+    const result = await workingHost().infer({ ...classify(), model: MISSING });
     expect(result).toMatchObject({ ok: false, status: 400, error: expect.stringContaining(`Model "${MISSING}" could not be found: config.json is missing at ${url('/models/', MISSING, 'config.json')}`) });
   });
 });

@@ -8,6 +8,10 @@
  * EOS, a stop sequence, the token budget or cancellation. A cancellation is seen within one token:
  * through a flag in shared memory when the page is cross-origin isolated, otherwise because each
  * model step first yields one macrotask, so that the cancel message is received.
+ *
+ * A route adds per-step work through StepHooks: a grammar's mask on the logits the sampler reads,
+ * and log-probabilities read from the model's own logits of each step (before any processor),
+ * which reach each stream event and the sequence's `tokens`.
  */
 import { badRequest, quote } from '../../protocol/errors.js';
 import { yieldToEventLoop } from '../shared/yield.js';
@@ -15,10 +19,50 @@ import { cutForTokens } from '../shared/long-text.js';
 import type { ChatMessage, GenerationInput, GenerationOptions, TranslationLanguages } from './generation-parameters.js';
 import type { ModelContext, PipelineFn, RunContext, TensorLike } from '../types.js';
 
-export type { FinishReason, StreamEvent, StreamStart, StreamToken } from '../../protocol/stream.js';
+export type { FinishReason, StreamEvent, StreamStart, StreamToken, TopToken } from '../../protocol/stream.js';
 export type { GenerationInput, TranslationLanguages } from './generation-parameters.js';
 export type { RunContext } from '../types.js';
-import type { FinishReason, StreamEvent } from '../../protocol/stream.js';
+import type { FinishReason, StreamEvent, TopToken } from '../../protocol/stream.js';
+
+/**
+ * Work a route adds to each decoding step: constrained decoding (a grammar's token mask) and
+ * log-probabilities. Hooks run in the order given, on every sequence of the request.
+ */
+export interface StepHook {
+  /** Before each sequence (n > 1 generates several): reset per-sequence state. */
+  beginSequence?(): Promise<void>;
+  /** Before each model step, awaited (the step's forward pass waits for it): e.g. a grammar's mask. */
+  beforeStep?(): Promise<void>;
+  /**
+   * The step's next-token logits (`[1, vocab]`), before the sampler and before top_p: read them,
+   * or mask them in place (set a token to -Infinity).
+   */
+  logits?(logits: { dims: number[]; data: Float32Array }): void;
+  /** The token the sampler chose at this step. */
+  accept?(id: number): void;
+  /**
+   * The logits of each forward pass as the model gives them (`[1, positions, vocab]`: every prompt
+   * position on the first step when the model computes them all, then one), before every logits
+   * processor (repetition penalty, temperature, the `logits` hooks, top_p). Read only.
+   */
+  modelLogits?(logits: { dims: number[]; data: Float32Array }): void;
+  /** What the hook knows of the token just accepted, for its stream event and the sequence's `tokens`. */
+  detail?(): TokenDetail | undefined;
+}
+
+/** A token's log-probability and the most likely tokens at its step (StepHook.detail). */
+export interface TokenDetail {
+  logprob: number;
+  top: TopToken[];
+}
+
+/** One generated token, when a hook gives details (TGI's `details.tokens`, OpenAI's `logprobs`). */
+export interface GeneratedToken extends TokenDetail {
+  id: number;
+  /** The text the token adds (cut at a stop sequence; '' for an incomplete character), or a special token's name. */
+  text: string;
+  special: boolean;
+}
 
 /** A run nobody streams or cancels. */
 const QUIET: RunContext = { cancelled: () => false, seed: () => undefined };
@@ -47,11 +91,15 @@ export interface GeneratedSequence {
   text: string;
   generatedTokens: number;
   finish: FinishReason;
+  /** Each generated token with its details, when a hook gives them (StepHook.detail). */
+  tokens?: GeneratedToken[];
 }
 
 export interface GenerationResult {
   prompt: string;
   promptTokens: number;
+  /** The prompt's token ids, as the model read them (after truncation). */
+  promptIds: number[];
   sequences: GeneratedSequence[];
 }
 
@@ -138,6 +186,7 @@ export async function runGeneration(
   setup: GenerationSetup,
   ctx: RunContext = QUIET,
   languages: TranslationLanguages = {},
+  hooks: readonly StepHook[] = [],
 ): Promise<GenerationResult> {
   const { tokenizer, model } = parts(pipe);
   const kwargs: Record<string, unknown> = {};
@@ -222,10 +271,15 @@ export async function runGeneration(
   if (options.doSample !== null) kwargs.do_sample = options.doSample;
   if (options.temperature !== undefined) kwargs.temperature = options.temperature;
   if (options.topK !== undefined) kwargs.top_k = options.topK;
+  const processors: Array<(ids: unknown, logits: { dims: number[]; data: Float32Array }) => unknown> = [];
+  for (const hook of hooks) {
+    if (hook.logits) processors.push((_ids, logits) => (hook.logits!(logits), logits));
+  }
   if (options.topP !== undefined && options.topP < 1) {
     // transformers.js 4.3 reads top_p but does not apply it: the nucleus is cut here.
-    kwargs.logits_processor = [topPProcessor(options.topP, options.topK ?? setup.defaultTopK)];
+    processors.push(topPProcessor(options.topP, options.topK ?? setup.defaultTopK));
   }
+  if (processors.length) kwargs.logits_processor = processors;
   if (options.repetitionPenalty !== undefined) kwargs.repetition_penalty = options.repetitionPenalty;
 
   const promptIds = Array.from(encoded.input_ids!.data as ArrayLike<number | bigint>, Number);
@@ -233,7 +287,9 @@ export async function runGeneration(
   ctx.seed(options.seed);
   for (let n = 0; n < options.numReturnSequences; n++) {
     if (ctx.cancelled()) break;
+    for (const hook of hooks) await hook.beginSequence?.();
     sequences.push(await generateOne(tokenizer, model, encoded, kwargs, {
+      hooks,
       maxNew,
       eos: new Set(setup.eosIds),
       special: new Set(tokenizer.all_special_ids.map(Number)),
@@ -243,11 +299,13 @@ export async function runGeneration(
       forcedEos: setup.forcedEosId,
       ctx: n === 0 ? ctx : { ...ctx, emit: undefined },
     }));
+    ctx.countTokens?.(sequences.at(-1)!.generatedTokens);
   }
-  return { prompt, promptTokens, sequences };
+  return { prompt, promptTokens, promptIds, sequences };
 }
 
 interface StepState {
+  hooks: readonly StepHook[];
   maxNew: number;
   eos: Set<number>;
   special: Set<number>;
@@ -264,6 +322,10 @@ interface StepState {
 interface Stepping {
   active: boolean;
   abortOn?: RunContext;
+  /** Awaited before each step (the StepHooks' beforeStep), whatever `active` is. */
+  before?: () => Promise<void>;
+  /** Given each step's output (the StepHooks' modelLogits). */
+  after?: (output: unknown) => void;
 }
 const guards = new WeakMap<object, Stepping>();
 
@@ -277,7 +339,10 @@ function guard(target: object, method: string): Stepping {
     holder[method] = async function (this: unknown, ...args: unknown[]) {
       if (flag.active) await yieldToEventLoop();
       if (flag.abortOn?.cancelled()) throw new StepsCancelled();
-      return original.apply(this, args);
+      if (flag.before) await flag.before();
+      const output = await original.apply(this, args);
+      flag.after?.(output);
+      return output;
     };
     guards.set(target, (state = flag));
   }
@@ -341,10 +406,16 @@ async function generateOne(
   let generated = 0;
   let finish: FinishReason | null = null;
   const longestStop = Math.max(0, ...state.stop.map((s) => s.length));
+  const tokens: GeneratedToken[] = [];
 
   const criterion = (all: bigint[][]): boolean[] => {
     if (finish) return [true];
     const id = Number(all[0]!.at(-1));
+    let detail: TokenDetail | undefined;
+    for (const hook of state.hooks) {
+      hook.accept?.(id);
+      detail = hook.detail?.() ?? detail;
+    }
     ids.push(id);
     generated++;
     const special = state.special.has(id);
@@ -380,12 +451,16 @@ async function generateOne(
       else if (generated >= state.maxNew) finish = 'length';
       else if (state.ctx.cancelled()) finish = 'cancelled';
     }
+    const name = special ? tokenizer.decode([id], { skip_special_tokens: false }) : undefined;
+    if (detail) tokens.push({ id, text: name ?? delta, special, ...detail });
     state.ctx.emit?.({
       type: 'token',
       index: generated - 1,
       id,
       text: delta,
       special,
+      ...(name !== undefined ? { name } : {}),
+      ...(detail ? detail : {}),
       ...(finish ? { finish: { reason: finish, text, generatedTokens: generated } } : {}),
     });
     return [finish !== null];
@@ -393,17 +468,34 @@ async function generateOne(
 
   const steps = yieldingSteps(model);
   steps.active = !state.ctx.cancelSeenAtOnce;
+  const before = state.hooks.filter((hook) => hook.beforeStep);
+  if (before.length) {
+    steps.before = async () => {
+      for (const hook of before) await hook.beforeStep!();
+    };
+  }
+  const readers = state.hooks.filter((hook) => hook.modelLogits);
+  if (readers.length) {
+    steps.after = (output) => {
+      const raw = (output as { logits?: TensorLike & { type?: string; to(type: string): TensorLike } }).logits;
+      if (!raw) return;
+      const logits = raw.type === 'float32' ? raw : raw.to('float32');
+      for (const hook of readers) hook.modelLogits!({ dims: logits.dims, data: logits.data as Float32Array });
+    };
+  }
   try {
     await model.generate({ ...encoded, ...kwargs, stopping_criteria: [criterion] });
   } finally {
     steps.active = false;
+    steps.before = undefined;
+    steps.after = undefined;
   }
   if (!finish) {
     // transformers.js stopped on its own (its max length or EOS list): say why.
     finish = state.eos.has(ids.at(-1)!) ? 'eos_token' : 'length';
     state.ctx.emit?.({ type: 'token', index: generated - 1, id: ids.at(-1)!, text: '', special: true, finish: { reason: finish, text, generatedTokens: generated } });
   }
-  return { text, generatedTokens: generated, finish };
+  return { text, generatedTokens: generated, finish, ...(state.hooks.some((hook) => hook.detail) ? { tokens } : {}) };
 }
 
 /**

@@ -10,23 +10,40 @@
  * `repetition_penalty`, `return_full_text`, `do_sample`… are passed as they are), so both are read.
  *
  * As on the OpenAI routes of TGI, sampling is on unless `temperature` is 0 or `do_sample` false.
+ * `logprobs` are read by `openai-logprobs.ts`; `response_format` and `tools` by `structured.ts`,
+ * answered by constrained decoding (`structured-run.ts`, `grammar.ts`, `tool-calls.ts`).
  */
 import { badRequest, describeType } from '../../protocol/errors.js';
 import {
   readGenerationOptions,
-  readMessages,
   readPrompt,
   readStream,
   type ChatMessage,
   type GenerationOptions,
 } from './generation-parameters.js';
-import { generationSetup, runGeneration, type GenerationResult, type GenerationSetup } from './generate-core.js';
+import { generationSetup, type GenerationResult, type GenerationSetup } from './generate-core.js';
 import { readBoolean } from '../shared/parameters.js';
+import {
+  chatChunkLogprobs,
+  chatLogprobs,
+  completionChunkLogprobs,
+  completionLogprobs,
+  logprobHook,
+  readLogprobs,
+  type LogprobRequest,
+} from './openai-logprobs.js';
+import { readChatHistory, readStructured, type StructuredRequest } from './structured.js';
+import { generateStructured } from './structured-run.js';
+import { toolMessage, withToolStream } from './tool-answer.js';
 import { openAIId } from '../shared/ids.js';
 import type { FinishReason } from '../../protocol/stream.js';
-import type { EndpointPayload, StreamShape, StreamToken, TaskRunner, TaskSpec } from '../types.js';
+import type { EndpointPayload, StreamMeta, StreamShape, StreamToken, TaskRunner, TaskSpec } from '../types.js';
 
 export { openAIId } from '../shared/ids.js';
+
+/** Body fields read by `openai-logprobs.ts` and `structured.ts`. */
+const LOGPROBS = ['logprobs', 'top_logprobs'];
+const STRUCTURED = ['tools', 'tool_choice', 'functions', 'response_format'];
 
 /** Body fields the routes take and ignore (they do not change a local answer). */
 const IGNORED = ['model', 'user', 'stream', 'stream_options', 'logit_bias', 'service_tier', 'store', 'metadata'];
@@ -35,6 +52,10 @@ export interface OpenAIRequest {
   options: GenerationOptions;
   stream: boolean;
   includeUsage: boolean;
+  /** `logprobs` / `top_logprobs`; null when not asked for. */
+  logprobs: LogprobRequest | null;
+  /** `response_format` / `tools`; null when the answer is free text. */
+  structured: StructuredRequest | null;
 }
 
 export interface CompletionRequest extends OpenAIRequest {
@@ -61,7 +82,7 @@ function readBody(inputs: unknown): Record<string, unknown> {
 }
 
 /** Maps OpenAI names onto the Endpoint's, then reads them with the shared reader. */
-function readOpenAI(route: string, body: Record<string, unknown>, own: readonly string[]): OpenAIRequest {
+function readOpenAI(route: '/v1/completions' | '/v1/chat/completions', body: Record<string, unknown>, own: readonly string[]): OpenAIRequest {
   const params: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
     if (own.includes(name) || IGNORED.includes(name)) continue;
@@ -72,14 +93,8 @@ function readOpenAI(route: string, body: Record<string, unknown>, own: readonly 
       if (value !== null && value !== undefined && value !== 0) {
         throw badRequest(`${name} is not supported locally; use repetition_penalty instead.`);
       }
-    } else if (name === 'logprobs' || name === 'top_logprobs') {
-      if (value !== null && value !== undefined && value !== false && value !== 0) {
-        throw badRequest(`${name} is not supported locally.`);
-      }
-    } else if (name === 'tools' || name === 'tool_choice' || name === 'functions' || name === 'response_format') {
-      if (value !== null && value !== undefined && !(name === 'tool_choice' && value === 'none')) {
-        throw badRequest(`${name} is not supported locally.`);
-      }
+    } else if (LOGPROBS.includes(name) || STRUCTURED.includes(name)) {
+      // read below, by readLogprobs and readStructured
     } else params[name] = value;
   }
   // OpenAI samples by default; `temperature: 0` (or `do_sample: false`) is greedy.
@@ -92,7 +107,7 @@ function readOpenAI(route: string, body: Record<string, unknown>, own: readonly 
     throw badRequest(`stream_options must be an object, got ${describeType(streamOptions)}.`);
   }
   const includeUsage = Boolean((streamOptions as { include_usage?: unknown } | null)?.include_usage);
-  return { options, stream, includeUsage };
+  return { options, stream, includeUsage, logprobs: readLogprobs(route, body), structured: readStructured(body) };
 }
 
 function usage(result: { promptTokens: number }, completionTokens: number) {
@@ -115,11 +130,12 @@ function openAIAnswer(
   idPrefix: string,
   model: string,
   result: GenerationResult,
-  choice: (sequence: GenerationResult['sequences'][number]) => Record<string, unknown>,
+  choice: (sequence: GenerationResult['sequences'][number], index: number) => Record<string, unknown>,
 ) {
   return {
     ...envelope(object, openAIId(idPrefix), nowSeconds(), model),
-    choices: result.sequences.map((s, index) => ({ index, ...choice(s), logprobs: null, finish_reason: openAIFinish(s.finish) })),
+    // `choice` may set its own finish_reason (tool calls: "tool_calls").
+    choices: result.sequences.map((s, index) => ({ index, logprobs: null, finish_reason: openAIFinish(s.finish), ...choice(s, index) })),
     usage: usage(result, totalTokens(result)),
   };
 }
@@ -128,7 +144,7 @@ function openAIAnswer(
 function openAIStream<R extends OpenAIRequest>(
   object: string,
   idPrefix: string,
-  choice: (event: StreamToken, request: R) => Record<string, unknown>,
+  choice: (event: StreamToken, request: R, meta: StreamMeta) => Record<string, unknown>,
 ): StreamShape<R> {
   return {
     wanted: (request) => request.stream,
@@ -137,7 +153,8 @@ function openAIStream<R extends OpenAIRequest>(
     token(event, request, meta) {
       const head = envelope(object, meta.id, meta.created, meta.model);
       const finish_reason = event.finish ? openAIFinish(event.finish.reason) : null;
-      const chunk = { ...head, choices: [{ index: 0, ...choice(event, request), logprobs: null, finish_reason }] };
+      // `choice` sets logprobs when they are asked for.
+      const chunk = { ...head, choices: [{ index: 0, logprobs: null, ...choice(event, request, meta), finish_reason }] };
       if (!event.finish || !request.includeUsage) return [chunk];
       return [chunk, { ...head, choices: [], usage: usage(meta, event.finish.generatedTokens) }];
     },
@@ -157,8 +174,9 @@ export const completions = {
       echo,
     };
   },
-  stream: openAIStream<CompletionRequest>('text_completion', 'cmpl', (event, request) => ({
+  stream: openAIStream<CompletionRequest>('text_completion', 'cmpl', (event, request, meta) => ({
     text: event.index === 0 && request.echo ? request.prompt + event.text : event.text,
+    ...(request.logprobs ? { logprobs: completionChunkLogprobs(event, request.logprobs, meta) } : {}),
   })),
 } satisfies TaskSpec<CompletionRequest>;
 
@@ -168,9 +186,11 @@ export const completionsRunner: TaskRunner<CompletionRequest, GenerationSetup> =
   loadAs: 'text-generation',
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
-    const result = await runGeneration(pipe, { kind: 'text', text: request.prompt }, request.options, setup, ctx);
+    const hooks = request.logprobs ? [logprobHook(pipe, request.logprobs.top)] : [];
+    const result = await generateStructured(pipe, { kind: 'text', text: request.prompt }, request, setup, ctx, hooks);
     return openAIAnswer('text_completion', 'cmpl', ctx?.model ?? 'local', result, (s) => ({
       text: request.echo ? request.prompt + s.text : s.text,
+      ...(request.logprobs ? { logprobs: completionLogprobs(s, request.logprobs) } : {}),
     }));
   },
 };
@@ -182,12 +202,13 @@ export const chatCompletions = {
     if (!('messages' in body)) throw badRequest('The request body has no "messages".');
     return {
       ...readOpenAI('/v1/chat/completions', body, ['messages', 'parallel_tool_calls']),
-      messages: readMessages(body.messages),
+      messages: readChatHistory(body.messages),
     };
   },
-  stream: openAIStream<ChatCompletionRequest>('chat.completion.chunk', 'chatcmpl', (event) => ({
+  stream: withToolStream(openAIStream<ChatCompletionRequest>('chat.completion.chunk', 'chatcmpl', (event, request) => ({
     delta: { role: 'assistant', content: event.text },
-  })),
+    ...(request.logprobs ? { logprobs: chatChunkLogprobs(event, request.logprobs) } : {}),
+  }))),
 } satisfies TaskSpec<ChatCompletionRequest>;
 
 export const chatCompletionsRunner: TaskRunner<ChatCompletionRequest, GenerationSetup> = {
@@ -196,9 +217,11 @@ export const chatCompletionsRunner: TaskRunner<ChatCompletionRequest, Generation
   loadAs: 'text-generation',
   setup: generationSetup,
   async run(pipe, request, setup, ctx) {
-    const result = await runGeneration(pipe, { kind: 'chat', messages: request.messages }, request.options, setup, ctx);
-    return openAIAnswer('chat.completion', 'chatcmpl', ctx?.model ?? 'local', result, (s) => ({
-      message: { role: 'assistant', content: s.text },
+    const hooks = request.logprobs ? [logprobHook(pipe, request.logprobs.top)] : [];
+    const result = await generateStructured(pipe, { kind: 'chat', messages: request.messages }, request, setup, ctx, hooks);
+    return openAIAnswer('chat.completion', 'chatcmpl', ctx?.model ?? 'local', result, (s, i) => ({
+      ...(result.tools ? toolMessage(result.tools[i]!.content, result.tools[i]!.calls) : { message: { role: 'assistant', content: s.text } }),
+      ...(request.logprobs ? { logprobs: chatLogprobs(s, request.logprobs) } : {}),
     }));
   },
 };

@@ -14,6 +14,11 @@ import type { FeatureExtractionRequest, Pooling } from './embeddings-parameters.
 export interface EmbeddingDefaults {
   pooling: Pooling;
   normalize: boolean;
+  /**
+   * The prompts of `config_sentence_transformers.json` by name (`{"query": "query: "}`), for
+   * TEI's `prompt_name`; absent when the model has no such file or no `prompts` object in it.
+   */
+  prompts?: Readonly<Record<string, string>>;
 }
 
 interface TensorLike {
@@ -128,7 +133,8 @@ interface SentenceTransformersModule {
  */
 export async function readSentenceTransformersDefaults(model: ModelContext): Promise<EmbeddingDefaults> {
   const modules = (await model.readJSON('modules.json')) as SentenceTransformersModule[] | null;
-  if (!Array.isArray(modules)) return { pooling: 'none', normalize: false };
+  const prompts = await readPrompts(model);
+  if (!Array.isArray(modules)) return { pooling: 'none', normalize: false, ...prompts };
   const normalize = modules.some((m) => m.type?.endsWith('.Normalize'));
   const poolingModule = modules.find((m) => m.type?.endsWith('.Pooling'));
   let pooling: Pooling = 'none';
@@ -138,7 +144,15 @@ export async function readSentenceTransformersDefaults(model: ModelContext): Pro
     if (config.pooling_mode_cls_token) pooling = 'cls';
     else pooling = 'mean'; // mean is sentence-transformers' default and the most common
   }
-  return { pooling, normalize };
+  return { pooling, normalize, ...prompts };
+}
+
+/** `{prompts}` from `config_sentence_transformers.json` (its string values only); `{}` without them, or for a file that does not parse. */
+async function readPrompts(model: ModelContext): Promise<{ prompts?: Record<string, string> }> {
+  const config = (await model.readJSON('config_sentence_transformers.json').catch(() => null)) as { prompts?: unknown } | null;
+  const prompts = config?.prompts;
+  if (!prompts || typeof prompts !== 'object' || Array.isArray(prompts)) return {};
+  return { prompts: Object.fromEntries(Object.entries(prompts).filter(([, v]) => typeof v === 'string')) as Record<string, string> };
 }
 
 /** Sentence tasks always pool: a model without a pooling config gets mean pooling. */

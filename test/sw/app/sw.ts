@@ -11,6 +11,8 @@ localEndpointServiceWorker({
     // Same-origin ones: a generator that never stops on its own, and one with a chat template.
     '/endpoints/gpt2': { task: 'text-generation', model: 'local-endpoint/tiny-gpt2' },
     '/endpoints/llama': { task: 'text-generation', model: 'local-endpoint/tiny-llama' },
+    // An encoder: TEI's routes and OpenAI's embeddings.
+    '/endpoints/embedder': { task: 'sentence-embeddings', model: 'local-endpoint/tiny-bert-encoder' },
   },
   discoverMs: 300,
   watchMs: 200,

@@ -102,10 +102,10 @@ describe('generative tasks and routes', () => {
     rejects(() => completions.parse({ inputs: { prompt: 'x', max_tokens: -2 } }), /max_new_tokens must be an integer of at least 1, got -2/);
   });
 
-  it('/v1/chat/completions reads messages and refuses tools', () => {
+  it('/v1/chat/completions reads messages and refuses malformed tools', () => {
     const request = chatCompletions.parse({ inputs: { messages: [{ role: 'user', content: 'Hi' }], max_completion_tokens: 9, n: 2 } });
     expect(request).toMatchObject({ messages: [{ role: 'user', content: 'Hi' }], options: { maxNewTokens: 9, numReturnSequences: 2, doSample: true } });
-    rejects(() => chatCompletions.parse({ inputs: { messages: [{ role: 'user', content: 'x' }], tools: [{}] } }), /tools is not supported/);
+    rejects(() => chatCompletions.parse({ inputs: { messages: [{ role: 'user', content: 'x' }], tools: [{}] } }), /tools\[0\]\.type must be "function"/);
     rejects(() => chatCompletions.parse({ inputs: { messages: [{ role: 'user', content: 'x' }], n: 2, stream: true } }), /n must be 1/);
     rejects(() => chatCompletions.parse({ inputs: { messages: [{ role: 'robot', content: 'x' }] } }), /role must be one of/);
   });

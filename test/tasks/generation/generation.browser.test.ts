@@ -224,7 +224,8 @@ describe('chat', () => {
 
   it('refuses chat input for a model without a chat template, naming the problem', async () => {
     const r = await post(localFetch, `${URLS.gpt2}/v1/chat/completions`, { messages: CHAT_MESSAGES });
-    expect(r).toEqual({ status: 400, body: { error: expect.stringMatching(/no chat template/) } });
+    // The /v1 routes are TGI's: its error shape.
+    expect(r).toEqual({ status: 400, body: { error: expect.stringMatching(/no chat template/), error_type: 'validation' } });
     await expect(hf(URLS.gpt2).chatCompletion({ messages: CHAT_MESSAGES })).rejects.toThrow(/no chat template/);
   });
 });
@@ -349,7 +350,8 @@ describe('bad input', () => {
     ['a non-boolean stream', '', { inputs: 'hi', stream: 1 }, /"stream" must be a boolean/],
   ])('%s gets a 400 naming it, and the next request works', async (_, route, body, message) => {
     const r = await post(localFetch, `${URLS.llama}${route}`, body);
-    expect(r).toEqual({ status: 400, body: { error: expect.stringMatching(message) } });
+    // The Endpoint's own route answers {error}; TGI's /v1 routes add TGI's error_type.
+    expect(r).toEqual({ status: 400, body: { error: expect.stringMatching(message), ...(route ? { error_type: 'validation' } : {}) } });
     const ok = await post(localFetch, URLS.llama, { inputs: PROMPT, parameters: { max_new_tokens: 2 } });
     expect(ok.status).toBe(200);
   });
@@ -367,10 +369,11 @@ describe('bad input', () => {
     expect(chat).toEqual({ status: 400, body: { error: expect.stringMatching(/conversational cannot stream.*\/v1\/chat\/completions/) } });
   });
 
-  it('the OpenAI routes exist only on generative endpoints', async () => {
+  it('the OpenAI generation routes exist only on generative endpoints: a 404 listing the routes served', async () => {
     const r = await post(localFetch, `${URLS.classifier}/v1/chat/completions`, { messages: CHAT_MESSAGES });
     expect(r.status).toBe(404);
-    expect(r.body.error).toMatch(/served by text-generation and conversational endpoints/);
+    // A classifier is a TEI endpoint: TEI's error shape, and TEI's routes listed.
+    expect(r.body).toEqual({ error: expect.stringMatching(/^No route POST \/v1\/chat\/completions on this text-classification endpoint\. It serves: .*POST \/predict.*POST \/tokenize/), error_type: 'Validation' });
   });
 });
 

@@ -3,7 +3,7 @@
  * package's page API, a text and an image task, answered in the package's own worker. Built by
  * the template's `tsc && vite build`, so it is also a type check of the shipped .d.ts.
  */
-import { LocalEndpointClient, WorkerEngine, serveFromPage, type EngineStatus, type WorkerEngineOptions } from 'local-endpoint';
+import { LocalEndpointClient, WorkerEngine, createLocalFetch, serveFromPage, type EngineStatus, type WorkerEngineOptions } from 'local-endpoint';
 
 /** The options an app can give (type-checked only): its own worker, or the WASM files from elsewhere. */
 export const customised: WorkerEngineOptions = {
@@ -35,7 +35,24 @@ async function throughServiceWorker(engine: WorkerEngine): Promise<unknown> {
   return response.json();
 }
 
-async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; handler: unknown; status: EngineStatus }> {
+/** The schema a structured answer must follow (response_format: json_schema, constrained decoding in the worker). */
+export const WEATHER = {
+  type: 'object',
+  properties: { sunny: { type: 'boolean' }, celsius: { type: 'integer', minimum: -20, maximum: 40 } },
+  required: ['sunny', 'celsius'],
+  additionalProperties: false,
+};
+
+/** An OpenAI completion with a JSON schema, through the local fetch, and TGI's /info: the grammar runs in the package's worker. */
+async function structured(engine: WorkerEngine): Promise<unknown> {
+  const localFetch = createLocalFetch({ engine, endpoints: { 'https://llama.example': { task: 'text-generation', model: 'local-endpoint/tiny-llama' } } });
+  const body = { prompt: 'The weather today', max_tokens: 40, seed: 1, response_format: { type: 'json_schema', json_schema: { name: 'weather', schema: WEATHER } } };
+  const answer = await (await localFetch('https://llama.example/v1/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+  const info = await (await localFetch('https://llama.example/info')).json();
+  return { answer, info };
+}
+
+async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; handler: unknown; status: EngineStatus; structured: unknown }> {
   const engine = new WorkerEngine();
   const text = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier', engine });
   const image = new LocalEndpointClient({ model: 'local-endpoint/tiny-vit-classifier', engine });
@@ -47,6 +64,7 @@ async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; hand
     sw: await throughServiceWorker(engine),
     handler: await handler.request({ inputs: 'I love this library', parameters: { top_k: 3 }, moreData: 1 }),
     status: await engine.status(),
+    structured: await structured(engine),
   };
 }
 

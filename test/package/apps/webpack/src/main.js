@@ -4,7 +4,15 @@
  * with the app's own worker (src/worker.js, which imports `local-endpoint/worker`) and
  * `wasmPaths` (served by the test's static server at /ort/).
  */
-import { LocalEndpointClient, WorkerEngine } from 'local-endpoint';
+import { LocalEndpointClient, WorkerEngine, createLocalFetch } from 'local-endpoint';
+
+/** The schema a structured answer must follow (response_format: json_schema, constrained decoding in the worker). */
+const WEATHER = {
+  type: 'object',
+  properties: { sunny: { type: 'boolean' }, celsius: { type: 'integer', minimum: -20, maximum: 40 } },
+  required: ['sunny', 'celsius'],
+  additionalProperties: false,
+};
 
 /** A 32×32 PNG made here, so the app needs no image file. */
 async function pngImage() {
@@ -34,6 +42,12 @@ async function run() {
   });
   const custom = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier', engine });
   results.custom = await custom.textClassification({ inputs: 'I love this library', parameters: { top_k: 3 } });
+  // An OpenAI completion with a JSON schema, through the local fetch, in the app's own worker, and TGI's /info.
+  const localFetch = createLocalFetch({ engine, endpoints: { 'https://llama.example': { task: 'text-generation', model: 'local-endpoint/tiny-llama' } } });
+  const body = { prompt: 'The weather today', max_tokens: 40, seed: 1, response_format: { type: 'json_schema', json_schema: { name: 'weather', schema: WEATHER } } };
+  const answer = await (await localFetch('https://llama.example/v1/completions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json();
+  const info = await (await localFetch('https://llama.example/info')).json();
+  results.structured = { answer, info };
   engine.terminate();
   return results;
 }
