@@ -44,3 +44,32 @@ export function schemaErrors(server: keyof typeof DOCS, name: string, value: unk
 export function expectSchema(server: keyof typeof DOCS, name: string, value: unknown): void {
   expect(schemaErrors(server, name, value), `${server} ${name}: ${JSON.stringify(value).slice(0, 400)}`).toEqual([]);
 }
+
+/** The request body and the 200 answers a path of a server's document declares (JSON and SSE). */
+export function documentedPath(server: keyof typeof DOCS, method: 'get' | 'post', path: string): { request?: unknown; json?: unknown; events?: unknown } {
+  const operation = DOCS[server].paths[path]?.[method];
+  if (!operation) throw new Error(`${server}.json has no ${method.toUpperCase()} ${path}`);
+  const content = operation.responses['200']?.content ?? {};
+  return {
+    request: operation.requestBody?.content?.['application/json']?.schema,
+    json: content['application/json']?.schema,
+    events: content['text/event-stream']?.schema,
+  };
+}
+
+/** The paths a server's document lists, as `METHOD /path`. */
+export function documentedPaths(server: keyof typeof DOCS): string[] {
+  return Object.entries(DOCS[server].paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+}
+
+const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
+
+/** Ajv's errors for `value` against a schema object of a server's document (its `#/components` refs resolved there). */
+export function documentedErrors(server: keyof typeof DOCS, schema: unknown, value: unknown): string[] {
+  const text = JSON.stringify(schema).replaceAll('"#/components/', `"${server}.json#/components/`);
+  let validate = compiled.get(text);
+  if (!validate) compiled.set(text, (validate = ajv.compile(withNullable(JSON.parse(text)))));
+  if (validate(value)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message} ${JSON.stringify(e.params)}`);
+}
+

@@ -48,8 +48,8 @@ export interface TgiStreamToken {
   token: TgiToken;
   top_tokens?: TgiToken[];
   generated_text: string | null;
-  /** Always on the last event here (`input_length` too with `details: true`, as TGI's StreamDetails). */
-  details: { finish_reason: string; generated_tokens: number; seed: number | null; input_length?: number } | null;
+  /** Always on the last event here, with `input_length` (TGI's StreamDetails requires it). */
+  details: { finish_reason: string; generated_tokens: number; seed: number | null; input_length: number } | null;
 }
 
 /** TGI's token stream: one event per token; the last carries the whole text and the details. */
@@ -69,7 +69,7 @@ const tgiStream: StreamShape<TextGenerationRequest> = {
             finish_reason: tgiFinish(last.reason),
             generated_tokens: last.generatedTokens,
             seed: request.options.seed ?? null,
-            ...(request.tgi.details ? { input_length: meta.promptTokens } : {}),
+            input_length: meta.promptTokens,
           }
         : null,
     };

@@ -91,7 +91,8 @@ describe('text-generation', () => {
     });
     const last = events.at(-1);
     expect(last.generated_text).toBe(PROMPT + events.map((e) => e.token.text).join(''));
-    expect(last.details).toEqual({ finish_reason: 'length', generated_tokens: 6, seed: null });
+    expect(last.details).toEqual({ finish_reason: 'length', generated_tokens: 6, seed: null, input_length: expect.any(Number) });
+    expect(last.details.input_length).toBeGreaterThan(0);
     // The raw answer is the same text.
     const raw = await post(localFetch, URLS.gpt2, { inputs: PROMPT, parameters: { max_new_tokens: 6 } });
     expect(raw.body[0].generated_text).toBe(last.generated_text);
