@@ -119,36 +119,20 @@ function modelList(model: string) {
   return { object: 'list', data: [{ id: model, object: 'model', created: STARTED, owned_by: 'local-endpoint' }] };
 }
 
-/** Counts the answer when it is complete: at once, or when a stream's body ends. */
-function watched(response: Response, end: (status: number, tokens?: number) => void): Response {
-  const tokens = Number(response.headers.get(TOKENS_HEADER) ?? NaN);
-  const headers = new Headers(response.headers);
-  headers.delete(TOKENS_HEADER);
-  if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-    end(response.status, Number.isFinite(tokens) ? tokens : undefined);
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  }
-  let count = 0;
-  const decoder = new TextDecoder();
-  const counted = response.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        // Each `data:` event of a generation is one token (the usage chunk and [DONE] aside).
-        for (const line of decoder.decode(chunk, { stream: true }).split('\n')) {
-          if (line.startsWith('data: ') && line !== 'data: [DONE]' && !line.includes('"choices":[]')) count++;
-        }
-        controller.enqueue(chunk);
-      },
-      flush() {
-        end(response.status, count);
-      },
-    }),
-  );
-  return new Response(counted, { status: response.status, headers });
-}
+/**
+ * The tokens an answer generated (the engine's `generatedTokens`), for the counters: a number for
+ * a whole answer, a promise that settles when the engine has finished for a stream. Kept beside the
+ * Response, never sent.
+ */
+const GENERATED = new WeakMap<Response, number | Promise<number | undefined>>();
 
-/** Internal: the engine's generated-token count, from the answer to the counters (never sent). */
-const TOKENS_HEADER = 'x-local-endpoint-generated-tokens';
+/** Counts the answer when it is complete: at once, or when a stream's generation has ended. */
+function watched(response: Response, end: (status: number, tokens?: number) => void): Response {
+  const generated = GENERATED.get(response);
+  if (generated instanceof Promise) void generated.then((tokens) => end(response.status, tokens));
+  else end(response.status, generated);
+  return response;
+}
 
 async function answerRoute(
   options: LocalFetchOptions,
@@ -327,7 +311,9 @@ async function streamResponse(
       controller.close();
     }
   });
-  return new Response(body, { status: 200, headers });
+  const response = new Response(body, { status: 200, headers });
+  GENERATED.set(response, result.then((final) => (final.ok ? final.generatedTokens : undefined)));
+  return response;
 }
 
 /** What `fetch` rejects with when its signal aborts. */
@@ -347,7 +333,9 @@ function imageResponse(png: Uint8Array, result: Extract<EngineResult, { ok: true
 
 function jsonResponse(answer: unknown, result: Extract<EngineResult, { ok: true }> | null): Response {
   const headers = result ? computeHeaders('application/json', result) : { 'content-type': 'application/json' };
-  return new Response(JSON.stringify(answer), { status: 200, headers });
+  const response = new Response(JSON.stringify(answer), { status: 200, headers });
+  if (result?.generatedTokens !== undefined) GENERATED.set(response, result.generatedTokens);
+  return response;
 }
 
 function computeHeaders(type: string, result: Extract<EngineResult, { ok: true }>): Record<string, string> {
@@ -357,7 +345,6 @@ function computeHeaders(type: string, result: Extract<EngineResult, { ok: true }
     'x-compute-time': (result.computeMs / 1000).toFixed(4),
   };
   if (result.fallback) headers['x-compute-fallback'] = result.fallback.replace(/[\r\n]+/g, ' ').slice(0, 500);
-  if (result.generatedTokens !== undefined) headers[TOKENS_HEADER] = String(result.generatedTokens);
   return headers;
 }
 
