@@ -3,6 +3,8 @@
  * - in the worker: protocol ← wire ← tasks ← the engine in worker/ ← the worker entry;
  * - on the page: protocol ← wire ← tasks ← local-fetch ← host and client ← src/index.ts;
  * - src/node and src/cli on top of both;
+ * - src/widgets (`local-endpoint/widgets`, the custom elements) on top of the page API: it uses the
+ *   client, never the engine, and nothing in the package imports it;
  * - src/sw, the Service Worker Endpoint: its Service Worker side (what `local-endpoint/sw`
  *   exports) imports only the protocol and the wire, never the engine or transformers.js (a
  *   Service Worker cannot run them); its page side (page-bridge.ts) sits beside the client, under
@@ -107,6 +109,20 @@ module.exports = {
       comment: 'src/sw is on top of local-fetch, host and client; only src/index.ts (the bridge) and the sw entry use it.',
       from: { path: '^(worker/|src/(protocol|wire|tasks|local-fetch|host|client|node|cli)/)' },
       to: { path: '^src/sw/' },
+    },
+    {
+      name: 'widgets-on-top-of-the-page',
+      severity: 'error',
+      comment: 'The widgets are an entry of their own (local-endpoint/widgets): no other layer imports them, so the page API carries no Lit.',
+      from: { path: '^(worker/|src/(?!widgets/))' },
+      to: { path: '^src/widgets/' },
+    },
+    {
+      name: 'widgets-answer-through-the-client',
+      severity: 'error',
+      comment: 'A widget sends its request through the one client (local or remote by its mode); it never reaches the engine, the worker or Node.',
+      from: { path: '^src/widgets/' },
+      to: { path: '^(worker/|src/(host|local-fetch|node|cli|sw)/)' },
     },
     {
       name: 'shipped-code-never-imports-the-repo-tooling',

@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { ISOLATION_HEADERS, WORKER_DEPS, modelsPlugin } from './build/vite-plugins.js';
-import { startNetworkRecording, stopNetworkRecording, workerHeaps } from './test/browser-commands.js';
+import { axeCheck, startNetworkRecording, stopNetworkRecording, workerHeaps } from './test/browser-commands.js';
+import { runSnippet } from './test/snippet-commands.js';
 
 /** Debian's Chromium; Playwright's own browser download does not work here. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,9 +34,11 @@ function browserProject(name: string, include: string, extraArgs: string[]) {
         screenshotFailures: false,
         provider: playwright({
           launchOptions: { executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] },
+          // Room for a test's iframe at its own size: a smaller window scales it down (the widgets' screenshots).
+          contextOptions: { viewport: { width: 1280, height: 1100 } },
         }),
         instances: [{ browser: 'chromium' as const }],
-        commands: { startNetworkRecording, stopNetworkRecording, workerHeaps },
+        commands: { axeCheck, runSnippet, startNetworkRecording, stopNetworkRecording, workerHeaps },
       },
     },
   };

@@ -33,6 +33,9 @@ const expect: [file: string, contains?: string][] = [
   // The Service Worker entry: the proxy and the app shell, with no engine or model runtime in its imports.
   ['dist/src/sw/index.js'],
   ['dist/src/sw/index.d.ts'],
+  // The widgets: `<le-widget>` is defined on import.
+  ['dist/src/widgets/index.js', 'defineWidgets()'],
+  ['dist/src/widgets/index.d.ts'],
   ['dist/src/host/worker-engine.js', "new Worker(new URL('../../worker/index.js', import.meta.url)"],
   ['dist/worker/index.js', "new URL('onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm', import.meta.url)"],
   ['dist/src/cli/main.js', '#!/usr/bin/env node'],

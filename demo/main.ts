@@ -1,370 +1,168 @@
 /**
- * The demo page: pick a task and a model, run it locally in the worker, on a remote Endpoint, or
- * remotely with the local engine as fallback, and see which path answered.
+ * The demo: a gallery of `<le-widget>`s, one per task, grouped by family, each on the first
+ * generated model of its task (or one the visitor picks or types). The settings above apply to
+ * every widget: who answers (local, remote, or a policy between them), the Endpoint URL, the theme
+ * and whether Hub downloads are allowed.
  */
-import { LocalEndpointClient, WorkerEngine, getTask, supportedTasks, type DevicePreference } from '../src/index.ts';
-import {
-  clearProgress,
-  fillModels,
-  fillSelect,
-  modeValue,
-  showAnswer,
-  showBusy,
-  showError,
-  showStreaming,
-  showProgress,
-  showRoute,
-  showStatus,
-  ui,
-} from './view.ts';
-import { IMAGE_AND_TEXT_TASKS, MEDIA_TASKS, clearDrawn, drawAnswer, drawTableAnswer, mediaBlob, setMediaTask, showImage } from './media.ts';
-import { toBase64 } from '../src/tasks/shared/base64.ts';
+import { WorkerEngine, supportedTasks, type Mode } from '../src/index.ts';
+import { FAMILIES, familyOf, type LeWidget, type SampleMedia } from '../src/widgets/index.ts';
 import { startServiceWorker } from './sw-register.ts';
 
-/**
- * Each task's example input, from its spec (the Endpoint server's own test payloads), as the box
- * shows it: text as it is, anything else as JSON. Image and audio tasks have none.
- */
-const DEFAULT_INPUTS: Record<string, string> = Object.fromEntries(
-  supportedTasks.flatMap((task) => {
-    const example = getTask(task).example;
-    let inputs = example?.inputs;
-    // custom's box holds the whole body: the example's inputs and its other keys.
-    if (example?.extra) inputs = { inputs, ...example.extra };
-    // visual-question-answering's box holds the question; the image comes from the image panel.
-    if (task in IMAGE_AND_TEXT_TASKS) inputs = (inputs as { question?: string } | undefined)?.question;
-    return inputs === undefined ? [] : [[task, typeof inputs === 'string' ? inputs : JSON.stringify(inputs)]];
-  }),
-);
-
-/** What to try in the parameters box: the demo's own words, per task (none for a task left out). */
-const PARAMETER_HINTS: Record<string, string> = {
-  'text-classification': 'e.g. {"top_k": 3}',
-  'zero-shot-classification': 'needs e.g. {"candidate_labels": "refund, legal, faq"}',
-  'token-classification': 'e.g. {"aggregation_strategy": "simple"}',
-  'question-answering': 'e.g. {"top_k": 2}',
-  'fill-mask': 'e.g. {"top_k": 3, "targets": ["paris", "berlin"]}',
-  'feature-extraction': 'e.g. {"pooling": "cls", "normalize": false}',
-  'sentence-embeddings': 'e.g. {"normalize": false}',
-  ranking: 'e.g. {"raw_scores": true}',
-  'text-generation': 'streams; e.g. {"max_new_tokens": 60, "do_sample": true, "seed": 1, "stop": ["."]}',
-  conversational: 'streams through /v1/chat/completions; e.g. {"max_new_tokens": 60, "temperature": 0}',
-  'text2text-generation': 'e.g. {"max_new_tokens": 30}',
-  summarization: 'e.g. {"max_new_tokens": 30}',
-  translation: 'multilingual models need e.g. {"src_lang": "en", "tgt_lang": "de"}',
-  'image-classification': 'e.g. {"top_k": 3, "function_to_apply": "sigmoid"} (with parameters the image goes as base64 JSON)',
-  'object-detection': 'e.g. {"threshold": 0.5}',
-  'image-segmentation': 'e.g. {"threshold": 0.5, "mask_threshold": 0.5, "subtask": "panoptic"}',
-  'zero-shot-image-classification': 'needs "candidate_labels"; e.g. {"hypothesis_template": "a photo of a {}."}',
-  'automatic-speech-recognition': 'e.g. {"return_timestamps": true}; Whisper: {"language": "en", "task": "transcribe", "chunk_length_s": 30}',
-  'audio-classification': 'e.g. {"top_k": 2, "function_to_apply": "none"}',
-  'text-to-image': 'e.g. {"num_inference_steps": 20, "seed": 1, "width": 64, "height": 64, "scheduler": "EulerDiscreteScheduler"}',
-  'table-question-answering': 'e.g. {"truncation": true}; the input is {"query": …, "table": {column: [cells]}}',
-  'visual-question-answering': 'the box holds the question; e.g. {"top_k": 3}; generative models: {"max_new_tokens": 20}',
-  'image-to-text': 'e.g. {"max_new_tokens": 30, "prompt": "Describe this image."} (with parameters the image goes as base64 JSON)',
-  custom: "the box's JSON object is the whole body the handler's call(data) gets (extra keys included)",
+/** Each family's heading and what its widgets draw. */
+const FAMILY_TITLES: Record<string, [title: string, blurb: string]> = {
+  labels: ['Label bars', 'Classification of text, images and sound, zero-shot included, and visual question answering.'],
+  entities: ['Entities', 'Named entities marked in the original text, coloured by type.'],
+  'answer-span': ['Question answering', 'The answer marked in its context.'],
+  'fill-mask': ['Fill mask', 'Each candidate placed in the sentence.'],
+  similarity: ['Similarity and ranking', 'A bar per sentence, and a ranked list.'],
+  embeddings: ['Embeddings', 'Each vector as a strip of its values.'],
+  generation: ['Text generation', 'Streaming in place; summaries, translations and captions.'],
+  chat: ['Chat', 'Bubbles with history, streaming, Stop and a system prompt.'],
+  table: ['Table question answering', 'A table editor; the answer cells marked.'],
+  detection: ['Object detection', 'Boxes over the image, with legible labels.'],
+  segmentation: ['Image segmentation', 'Masks in colour over the image, with a legend.'],
+  transcript: ['Speech recognition', 'The transcript with timestamps; a click seeks the audio.'],
+  'text-to-image': ['Text to image', 'The image, with a progress bar per denoising step.'],
+  custom: ['Custom handler', "The model folder's own handler.js, and its answer as a tree."],
 };
 
-/** Parameters a task cannot run without (from its spec), filled in when the box holds nothing of the user's. */
-const DEFAULT_PARAMETERS: Record<string, string> = Object.fromEntries(
-  supportedTasks.flatMap((task) => {
-    const parameters = getTask(task).example?.parameters;
-    return parameters ? [[task, JSON.stringify(parameters)]] : [];
-  }),
-);
+const ui = {
+  settings: document.querySelector<HTMLFormElement>('#settings')!,
+  endpoint: document.querySelector<HTMLInputElement>('#endpoint')!,
+  theme: document.querySelector<HTMLSelectElement>('#theme')!,
+  allowRemote: document.querySelector<HTMLInputElement>('#allow-remote')!,
+  hint: document.querySelector<HTMLElement>('#settings-hint')!,
+  families: document.querySelector<HTMLElement>('#families')!,
+  gallery: document.querySelector<HTMLElement>('#gallery')!,
+  status: document.querySelector<HTMLElement>('#status')!,
+};
 
-/** The latest run's client and its settings (see run()). */
-let lastClient: { key: string; engine: WorkerEngine; client: LocalEndpointClient } | undefined;
-
-/** Generation the demo streams token by token (Stop aborts it). */
-const STREAMED = new Set(['text-generation', 'conversational']);
-let stopping: AbortController | undefined;
-
-/** The generated models by task, from /models/index.json (served by this page's server). */
-let modelsByTask: Record<string, string[]> = {};
 let engine = createEngine();
-
 function createEngine(): WorkerEngine {
-  // A pass over every task would otherwise keep each model loaded: at most four stay (least recently used out).
+  // A pass over every widget would otherwise keep each model loaded: at most four stay.
   return new WorkerEngine({ allowRemoteModels: ui.allowRemote.checked, memoryBudget: { pipelines: 4 } });
 }
 
-async function loadModelIndex(): Promise<void> {
+/** The generated models by task (/models/index.json, served by this page's server). */
+async function loadModelIndex(): Promise<Record<string, string[]>> {
   try {
     const response = await fetch('/models/index.json');
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const index = (await response.json()) as { tasks?: Record<string, string[]> };
-    modelsByTask = index.tasks ?? {};
+    return ((await response.json()) as { tasks?: Record<string, string[]> }).tasks ?? {};
   } catch (err) {
-    modelsByTask = {};
-    ui.modelHint.textContent = `No generated models (/models/index.json: ${(err as Error).message}). Run npm run fixtures.`;
+    ui.status.textContent = `No generated models (/models/index.json: ${(err as Error).message}). Run npm run fixtures.`;
+    return {};
   }
 }
 
-// -- the form -----------------------------------------------------------------------------------
-
-/** A new task brings its generated models, and its default input unless the user typed one. */
-function onTaskChange(): void {
-  const task = ui.task.value;
-  const models = modelsByTask[task] ?? [];
-  fillModels(models);
-  const generated = Object.values(modelsByTask).flat();
-  if (!ui.model.value.trim() || generated.includes(ui.model.value)) ui.model.value = models[0] ?? '';
-
-  const defaults = Object.values(DEFAULT_INPUTS);
-  if (!ui.inputs.value.trim() || defaults.includes(ui.inputs.value)) ui.inputs.value = DEFAULT_INPUTS[task] ?? '';
-  const defaultParameters = ['', '{}', ...Object.values(DEFAULT_PARAMETERS)];
-  if (defaultParameters.includes(ui.parameters.value.trim())) ui.parameters.value = DEFAULT_PARAMETERS[task] ?? '{}';
-  setMediaTask(task);
-  ui.inputsField.hidden = task in MEDIA_TASKS;
-  updateParameterHint();
-  updateEndpointHint();
+/** The real photo and recording when `npm run fixtures -- --media` copied them; else the widgets' own samples. */
+async function loadSamples(): Promise<LeWidget['samples']> {
+  const found = async (name: string): Promise<SampleMedia[]> => {
+    const url = `/models/test-media/${name}`;
+    const response = await fetch(url, { method: 'HEAD' }).catch(() => undefined);
+    return response?.ok ? [{ name, url }] : [];
+  };
+  const [image, audio] = await Promise.all([found('tiger.jpeg'), found('sample1.flac')]);
+  return { ...(image.length ? { image } : {}), ...(audio.length ? { audio } : {}) };
 }
 
-function onModeChange(): void {
-  const mode = modeValue();
-  ui.endpoint.disabled = mode === 'local';
-  ui.timeout.disabled = mode === 'local';
-  updateEndpointHint();
+function mode(): Mode {
+  return (ui.settings.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? 'local') as Mode;
 }
 
-function updateEndpointHint(): void {
-  const model = ui.model.value.trim() || '<model>';
-  const command = document.createElement('code');
-  const generated = Object.values(modelsByTask).flat().includes(model);
-  // A generated model lives in .fixtures/models; a Hub id is downloaded by the server.
-  const where = generated ? ' --models-dir .fixtures/models' : '';
-  command.textContent = `npx local-endpoint serve --task ${ui.task.value} --model ${model}${where} --port 8080`;
-  ui.endpointHint.replaceChildren('Used by every mode but local. ', command, ' gives one at http://127.0.0.1:8080.');
+function widgets(): LeWidget[] {
+  return [...ui.gallery.querySelectorAll('le-widget')];
 }
 
-function updateParameterHint(): void {
-  const parsed = parseParameters();
-  ui.parameters.classList.toggle('invalid', 'error' in parsed);
-  ui.parametersHint.classList.toggle('invalid', 'error' in parsed);
-  ui.parametersHint.textContent = 'error' in parsed ? parsed.error : (PARAMETER_HINTS[ui.task.value] ?? '');
-}
-
-function parseParameters(): { value: Record<string, unknown> } | { error: string } {
-  const text = ui.parameters.value.trim();
-  if (!text) return { value: {} };
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return { error: 'Parameters must be a JSON object, like {"top_k": 3}.' };
-    }
-    return { value: value as Record<string, unknown> };
-  } catch (err) {
-    return { error: `Parameters are not valid JSON: ${(err as Error).message}` };
+function applySettings(): void {
+  for (const widget of widgets()) {
+    widget.mode = mode();
+    widget.endpointUrl = ui.endpoint.value.trim() || undefined;
+    widget.theme = (ui.theme.value || undefined) as LeWidget['theme'];
+    widget.engine = engine;
   }
+  document.documentElement.dataset.theme = ui.theme.value;
+  ui.endpoint.disabled = mode() === 'local';
+  ui.hint.textContent =
+    mode() === 'local'
+      ? "Local: nothing leaves this device; models come only from this server's /models/."
+      : `Every widget asks ${ui.endpoint.value || 'the Endpoint'} (npx local-endpoint serve --task <task> --model <model> serves one).`;
 }
 
-/** Plain text, or JSON: an array (a batch, or ranking's pairs) or an object (question-answering…). */
-function parseInputs(): unknown {
-  const text = ui.inputs.value;
-  if (/^\s*[[{]/.test(text)) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      // not JSON: send it as text
-    }
-  }
-  return text;
+function slot(task: string, models: string[], samples: LeWidget['samples']): HTMLElement {
+  const article = document.createElement('article');
+  article.className = 'slot';
+  article.dataset.task = task;
+  const id = `model-${task}`;
+  const picker = document.createElement('div');
+  picker.className = 'picker';
+  const label = Object.assign(document.createElement('label'), { htmlFor: id, textContent: 'Model' });
+  const input = Object.assign(document.createElement('input'), { id, className: 'model', value: models[0] ?? '', spellcheck: false });
+  input.setAttribute('list', `${id}-list`);
+  input.placeholder = 'owner/model (a Hub id needs downloads allowed)';
+  const list = document.createElement('datalist');
+  list.id = `${id}-list`;
+  list.append(...models.map((m) => new Option(m, m)));
+  picker.append(label, input, list);
+  const widget = document.createElement('le-widget');
+  widget.task = task;
+  widget.model = input.value;
+  widget.samples = samples;
+  widget.engine = engine;
+  input.addEventListener('change', () => (widget.model = input.value.trim()));
+  widget.addEventListener('le-answer', () => void refreshStatus());
+  article.append(picker, widget);
+  return article;
 }
 
-// -- running ------------------------------------------------------------------------------------
-
-async function run(): Promise<void> {
-  const task = ui.task.value;
-  const model = ui.model.value.trim();
-  const mode = modeValue();
-  const endpointUrl = ui.endpoint.value.trim();
-  const parameters = parseParameters();
-  showRoute(undefined);
-  if ('error' in parameters) return showError(parameters.error);
-  if (!model) return showError('Pick or type a model id.');
-  if (mode !== 'local' && !endpointUrl) return showError(`Mode "${mode}" needs an Endpoint URL.`);
-  const timeoutMs = Number(ui.timeout.value);
-
-  showBusy(true);
-  clearDrawn();
-  ui.allowRemote.disabled = true; // recreating the engine now would drop the running request
-  clearProgress();
-  const started = performance.now();
-  try {
-    // The same settings keep the same client: handoff's switch and the breaker live in it.
-    const options = {
-      mode,
-      ...(mode === 'local' ? {} : { endpointUrl }),
-      ...(mode !== 'local' && timeoutMs > 0 ? { timeoutMs } : {}),
-      model,
-      task,
-      device: ui.device.value as DevicePreference,
-    };
-    const key = JSON.stringify(options);
-    if (lastClient?.key !== key || lastClient.engine !== engine) {
-      lastClient = { key, engine, client: new LocalEndpointClient({ ...options, engine, onProgress: showProgress, onRoute: showRoute }) };
-    }
-    const { client } = lastClient;
-    const inputs = parseInputs();
-    const payload = { inputs, parameters: parameters.value };
-    let answer: unknown;
-    // The official client's methods where they fit; otherwise the raw Endpoint request.
-    if (task in MEDIA_TASKS) {
-      answer = await runMedia(client, task, await mediaBlob(), parameters.value);
-    } else if (STREAMED.has(task)) {
-      answer = await stream(client, task, inputs, parameters.value, started);
-    } else if (task === 'text-to-image') {
-      answer = await generateImage(client, String(inputs), parameters.value);
-    } else if (task === 'visual-question-answering') {
-      answer = await client.visualQuestionAnswering({ inputs: { image: await mediaBlob(), question: String(inputs) }, parameters: parameters.value });
-    } else if (task === 'table-question-answering') {
-      answer = await client.tableQuestionAnswering({ inputs, parameters: parameters.value } as Parameters<typeof client.tableQuestionAnswering>[0]);
-    } else if (task === 'custom') {
-      // The handler gets the whole body: the box's object as it is (with parameters when given).
-      const body = inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs) && 'inputs' in inputs ? { ...inputs } : { inputs };
-      answer = await client.request(Object.keys(parameters.value).length ? { ...body, parameters: parameters.value } : body, { task });
-    } else if (task === 'text-classification' && typeof inputs === 'string') {
-      answer = await client.textClassification({ inputs, parameters: parameters.value });
-    } else if (task === 'feature-extraction') {
-      answer = await client.featureExtraction(payload as Parameters<typeof client.featureExtraction>[0]);
-    } else {
-      answer = await client.request(payload, { task });
-    }
-    showAnswer(answer, performance.now() - started);
-    if (task === 'table-question-answering') drawTableAnswer(inputs, answer);
-    else if (task !== 'text-to-image') await drawAnswer(task, answer); // text-to-image has shown its image
-  } catch (err) {
-    showError(errorMessage(err), performance.now() - started);
-  } finally {
-    showBusy(false);
-    ui.allowRemote.disabled = false;
-    clearProgress();
-    void refreshStatus();
+async function build(): Promise<void> {
+  const [models, samples] = await Promise.all([loadModelIndex(), loadSamples()]);
+  const served = new Set(supportedTasks);
+  for (const family of FAMILIES) {
+    const tasks = family.tasks.filter((task) => served.has(task));
+    if (!tasks.length) continue;
+    const [title, blurb] = FAMILY_TITLES[family.name] ?? [family.name, ''];
+    const section = document.createElement('section');
+    section.id = `family-${family.name}`;
+    // A family of one task sits beside the others; a family of several spans the page.
+    section.className = tasks.length > 1 ? 'family wide' : 'family';
+    section.setAttribute('aria-labelledby', `${section.id}-title`);
+    const heading = Object.assign(document.createElement('h2'), { id: `${section.id}-title`, textContent: title });
+    const about = Object.assign(document.createElement('p'), { className: 'hint', textContent: blurb });
+    const grid = document.createElement('div');
+    grid.className = 'grid';
+    grid.append(...tasks.map((task) => slot(task, models[task] ?? [], samples)));
+    section.append(heading, about, grid);
+    ui.gallery.append(section);
+    ui.families.append(Object.assign(document.createElement('a'), { href: `#${section.id}`, textContent: title }));
   }
-}
-
-/**
- * Streams a generation through the official client's async iterators, showing each token as it
- * arrives; the Stop button aborts it (the worker stops within one token).
- */
-async function stream(
-  client: LocalEndpointClient,
-  task: string,
-  inputs: unknown,
-  parameters: Record<string, unknown>,
-  started: number,
-): Promise<unknown> {
-  stopping = new AbortController();
-  ui.stop.hidden = false;
-  const signal = stopping.signal;
-  let text = '';
-  let tokens = 0;
-  let finish: unknown = null;
-  const { max_new_tokens, ...rest } = parameters;
-  try {
-    if (task === 'conversational') {
-      const messages = (Array.isArray(inputs) ? inputs : [{ role: 'user', content: String(inputs) }]) as never;
-      const chunks = client.chatCompletionStream({ messages, ...(max_new_tokens ? { max_tokens: max_new_tokens } : {}), ...rest } as never, { signal });
-      for await (const chunk of chunks) {
-        text += chunk.choices[0]?.delta.content ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-        showStreaming(text, ++tokens, performance.now() - started);
-      }
-    } else {
-      const chunks = client.textGenerationStream({ inputs: String(inputs), parameters }, { signal });
-      for await (const chunk of chunks as AsyncIterable<{ choices: { text: string; finish_reason: string | null }[] }>) {
-        text += chunk.choices[0]?.text ?? '';
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-        showStreaming(text, ++tokens, performance.now() - started);
-      }
-    }
-    return { generated_text: text, finish_reason: finish, tokens };
-  } catch (err) {
-    if (signal.aborted) return { generated_text: text, finish_reason: 'stopped by you', tokens };
-    throw err;
-  } finally {
-    ui.stop.hidden = true;
-    stopping = undefined;
-  }
-}
-
-/** text-to-image through the official client's textToImage: each step on the bar; Stop aborts it within a step. */
-async function generateImage(client: LocalEndpointClient, inputs: string, parameters: Record<string, unknown>): Promise<unknown> {
-  stopping = new AbortController();
-  ui.stop.hidden = false;
-  const signal = stopping.signal;
-  try {
-    const png = (await client.textToImage({ inputs, parameters }, { signal })) as unknown as Blob;
-    showImage(png);
-    return { image: `${png.type}, ${png.size} bytes` };
-  } catch (err) {
-    if (signal.aborted) return { image: null, stopped: 'by you' };
-    throw err;
-  } finally {
-    ui.stop.hidden = true;
-    stopping = undefined;
-  }
-}
-
-/**
- * An image or sound through the official client's method: the raw body, as the client sends it.
- * That body carries no parameters, so with parameters the Endpoint's other form is sent: base64
- * in JSON (`{"inputs": "<base64>", "parameters": {…}}`).
- */
-async function runMedia(client: LocalEndpointClient, task: string, data: Blob, parameters: Record<string, unknown>): Promise<unknown> {
-  if (task === 'image-segmentation') return client.imageSegmentation({ inputs: data, parameters });
-  if (task === 'zero-shot-image-classification') {
-    return client.zeroShotImageClassification({ inputs: { image: data }, parameters: parameters as never });
-  }
-  // The others take `{data}`: the method their spec names (imageClassification, objectDetection…).
-  const method = getTask(task).client?.[0];
-  if (Object.keys(parameters).length || !method) {
-    return client.request({ inputs: toBase64(new Uint8Array(await data.arrayBuffer())), parameters }, { task });
-  }
-  return (client as unknown as Record<string, (args: { data: Blob }) => Promise<unknown>>)[method]!({ data });
-}
-
-function errorMessage(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // The official client's HTTP errors carry the Endpoint's status code.
-  const status = (err as Error & { httpResponse?: { status?: number } }).httpResponse?.status;
-  return status ? `HTTP ${status}: ${err.message}` : err.message;
+  // A served task without a family would be missing from the gallery: say so rather than hide it.
+  const missing = supportedTasks.filter((task) => !familyOf(task));
+  if (missing.length) ui.status.textContent = `No widget yet for: ${missing.join(', ')}`;
+  applySettings();
 }
 
 async function refreshStatus(): Promise<void> {
   const current = engine;
   try {
     const [status, cached] = await Promise.all([current.status(), current.listCached()]);
-    if (current === engine) showStatus(status, cached);
+    if (current !== engine) return;
+    const loaded = status.pipelines.map((p) => `${p.task} · ${p.model} (${p.device})`);
+    ui.status.textContent = `Engine: ${loaded.length ? `loaded ${loaded.join('; ')}` : 'no model loaded'} · ${cached.length} model(s) in the cache.`;
   } catch (err) {
-    if (current === engine) showStatus({ error: (err as Error).message });
+    if (current === engine) ui.status.textContent = `Engine: ${(err as Error).message}`;
   }
 }
 
-// -- start --------------------------------------------------------------------------------------
-
-fillSelect(ui.task, supportedTasks);
-ui.task.addEventListener('change', onTaskChange);
-ui.model.addEventListener('input', updateEndpointHint);
-ui.parameters.addEventListener('input', updateParameterHint);
-ui.form.addEventListener('change', (event) => {
-  if ((event.target as HTMLInputElement).name === 'mode') onModeChange();
+ui.settings.addEventListener('change', (event) => {
+  if ((event.target as HTMLElement).id === 'allow-remote') {
+    engine.terminate();
+    engine = createEngine();
+  }
+  applySettings();
 });
-ui.allowRemote.addEventListener('change', () => {
-  engine.terminate();
-  engine = createEngine();
-  showStatus({ error: 'restarting…' });
-  void refreshStatus();
-});
-ui.stop.addEventListener('click', () => stopping?.abort());
-ui.form.addEventListener('submit', (event) => {
-  event.preventDefault();
-  if (!ui.run.disabled) void run();
-});
+ui.settings.addEventListener('submit', (event) => event.preventDefault());
 
 startServiceWorker(() => engine); // the Endpoint for code that knows nothing of this library, and the offline app shell
-await loadModelIndex();
-onTaskChange();
-onModeChange();
+await build();
 void refreshStatus();

@@ -77,3 +77,21 @@ declare module 'vitest/browser' {
     workerHeaps: (urlPart: string) => Promise<{ url: string; usedBytes: number }[]>;
   }
 }
+
+/**
+ * axe-core's accessibility rules (through `@axe-core/playwright`) on the element `selector` of
+ * the test's iframe: the violations, each with its rule, impact, help and the failing nodes.
+ */
+export const axeCheck: BrowserCommand<[selector: string]> = async (ctx, selector) => {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const page = (ctx as unknown as { page: import('playwright').Page }).page;
+  // The test runs in an iframe of the orchestrator page (iframe[data-vitest]); axe reaches into it,
+  // and into the widget's shadow root, by a frame selector.
+  const results = await new AxeBuilder({ page }).include({ fromFrames: ['iframe[data-vitest]', selector] } as never).analyze();
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target, summary: n.failureSummary })),
+  }));
+};

@@ -227,13 +227,36 @@ export class LocalEndpointClient {
     return this.engine;
   }
 
+  /**
+   * A raw HTTP request to the endpoint of `task` (default: the client's), answered by the mode's
+   * path like every other call: `path` is the route (`/`, `/v1/chat/completions`, `/embed`…), and
+   * the Response is the Endpoint's own, headers (`x-compute-time`, `x-compute-type`) and streams
+   * included. Answers carry the Endpoint server's shapes (the `endpoint` dialect) unless the
+   * request names another in `x-local-endpoint-dialect`.
+   */
+  fetch(path: string, init: RequestInit = {}, options: { task?: string } = {}): Promise<Response> {
+    const task = options.task ?? this.options.task;
+    if (!task) throw new TypeError('fetch() needs a task: set it in the client options or in the call.');
+    const base = this.options.endpointUrl ?? LOCAL_URL;
+    const url = new URL(path.replace(/^\//, ''), base.endsWith('/') ? base : `${base}/`).href;
+    const headers = new Headers(init.headers);
+    if (this.options.accessToken && !headers.has('authorization')) headers.set('authorization', `Bearer ${this.options.accessToken}`);
+    return this.policy(task, 'endpoint')(url, { ...init, headers });
+  }
+
   private hf(task: string, dialect: Dialect): InferenceClient {
+    const url = this.options.endpointUrl ?? LOCAL_URL;
+    return new InferenceClient(this.options.accessToken ?? '', { endpointUrl: url, fetch: this.policy(task, dialect), retry_on_error: false });
+  }
+
+  /** The fetch behind every call: the local engine and the remote Endpoint, by the mode's policy. */
+  private policy(task: string, dialect: Dialect): FetchFn {
     const { model, device, dtype, onProgress, endpointUrl, timeoutMs } = this.options;
     const url = endpointUrl ?? LOCAL_URL;
     const local = this.engine
       ? createLocalFetch({ engine: this.engine, endpoints: { [url]: { task, model, device, dtype } }, dialect, onProgress })
       : noLocalPath;
-    const fetch = policyFetch({
+    return policyFetch({
       mode: this.mode,
       local,
       remote: remoteFetch(dialect, this.options.fetch),
@@ -246,7 +269,6 @@ export class LocalEndpointClient {
         this.options.onRoute?.(route);
       },
     });
-    return new InferenceClient(this.options.accessToken ?? '', { endpointUrl: url, fetch, retry_on_error: false });
   }
 }
 

@@ -186,6 +186,18 @@ async function checkCli(app: string, labels: string[]): Promise<void> {
   }
 }
 
+/**
+ * `<le-widget>` from `local-endpoint/widgets`: defined by the import, answered from a click in the
+ * bundled worker, one bar per label of its answer, each as wide as its score.
+ */
+function checkWidget(name: string, widget: unknown, labels: string[]): void {
+  const { answer, bars, defined } = (widget ?? {}) as { answer?: { label: string; score: number }[]; bars?: number[]; defined?: boolean };
+  check(`${name}: local-endpoint/widgets defines <le-widget>`, defined === true);
+  checkClassification(`${name}: <le-widget> text-classification answered from its Run button`, answer, labels);
+  const follow = Array.isArray(answer) && bars?.length === answer.length && answer.every((row, i) => Math.abs(bars[i]! - row.score) < 0.01);
+  check(`${name}: <le-widget> draws a bar per label, as wide as its score`, follow, JSON.stringify({ answer, bars }));
+}
+
 /** Opens the app, waits for its answers, checks them and every request its page and workers made. */
 async function checkPage(url: string, labels: { text: string[]; image: string[] }, withCustomEngine: boolean): Promise<void> {
   const name = withCustomEngine ? 'webpack' : 'vite';
@@ -212,6 +224,7 @@ async function checkPage(url: string, labels: { text: string[]; image: string[] 
     checkClassification(`${name}: custom: the model folder's handler.js ran in the worker, its pipeline call answered`, handler?.labels, labels.text);
     check(`${name}: custom: the body's other keys reached call(data)`, JSON.stringify(handler?.extra) === '{"moreData":1}' && handler?.text === 'I love this library', JSON.stringify(handler));
     checkStructured(name, results.structured);
+    checkWidget(name, results.widget, labels.text);
     if (!withCustomEngine) {
       // The app's own Service Worker (local-endpoint/sw, built from the tarball) answered a plain fetch through the page.
       checkClassification(`${name}: local-endpoint/sw: a plain fetch to /api/classify, answered through serveFromPage`, results.sw, labels.text);

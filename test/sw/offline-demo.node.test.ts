@@ -28,17 +28,20 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Runs text-classification on the demo's first generated model, from the form. */
+/** Runs text-classification in its gallery widget, on the first generated model, as a user does. */
 async function classifyInForm(): Promise<unknown> {
-  await page.waitForFunction(() => document.querySelectorAll('#task option').length > 0);
-  await page.selectOption('#task', 'text-classification');
-  await page.fill('#inputs', CLASSIFY_TEXT);
-  await page.waitForFunction(() => (document.querySelector('#model') as HTMLInputElement).value !== '');
-  await page.click('#run');
-  await page.waitForFunction(() => !(document.querySelector('#run') as HTMLButtonElement).disabled && /label|error/i.test(document.querySelector('#answer')!.textContent! + document.querySelector('#error')!.textContent!), null, { timeout: 60_000 });
-  const error = await page.textContent('#error');
-  expect(await page.isVisible('#error'), error ?? '').toBe(false);
-  return JSON.parse((await page.textContent('#answer'))!);
+  const widget = '.slot[data-task="text-classification"] le-widget';
+  await page.waitForFunction((selector) => (document.querySelector(selector) as HTMLElement & { model?: string } | null)?.model, widget);
+  // Playwright's CSS selectors pierce the widget's shadow root.
+  await page.fill(`${widget} textarea`, CLASSIFY_TEXT);
+  await page.click(`${widget} button.run`);
+  await page.waitForFunction((selector) => {
+    const w = document.querySelector(selector) as HTMLElement & { busy: boolean; answer: unknown; error?: string };
+    return !w.busy && (w.answer !== undefined || w.error !== undefined);
+  }, widget, { timeout: 60_000 });
+  const error = await page.$eval(widget, (w) => (w as HTMLElement & { error?: string }).error);
+  expect(error, error ?? '').toBeUndefined();
+  return page.$eval(widget, (w) => (w as HTMLElement & { answer: unknown }).answer);
 }
 
 it('installs as a PWA: a manifest with icons and a Service Worker, no installability errors', async () => {

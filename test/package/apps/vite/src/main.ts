@@ -4,6 +4,7 @@
  * the template's `tsc && vite build`, so it is also a type check of the shipped .d.ts.
  */
 import { LocalEndpointClient, WorkerEngine, createLocalFetch, serveFromPage, type EngineStatus, type WorkerEngineOptions } from 'local-endpoint';
+import { type LeWidget } from 'local-endpoint/widgets';
 
 /** The options an app can give (type-checked only): its own worker, or the WASM files from elsewhere. */
 export const customised: WorkerEngineOptions = {
@@ -52,7 +53,27 @@ async function structured(engine: WorkerEngine): Promise<unknown> {
   return { answer, info };
 }
 
-async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; handler: unknown; status: EngineStatus; structured: unknown }> {
+/**
+ * `<le-widget>` from `local-endpoint/widgets`, dropped into the page as an app does: its Run
+ * button clicked, its answer drawn as label bars (each bar's width as a fraction of its track).
+ */
+async function widget(engine: WorkerEngine): Promise<unknown> {
+  const element = document.createElement('le-widget') as LeWidget;
+  element.task = 'text-classification';
+  element.model = 'local-endpoint/tiny-bert-classifier';
+  element.engine = engine;
+  element.parameterValues = { top_k: '3' };
+  document.body.append(element);
+  await element.updateComplete;
+  const answered = new Promise<unknown>((ok) => element.addEventListener('le-answer', (e) => ok((e as CustomEvent).detail.answer), { once: true }));
+  element.shadowRoot!.querySelector<HTMLButtonElement>('button.run')!.click();
+  const answer = await answered;
+  await element.updateComplete;
+  const bars = [...element.shadowRoot!.querySelectorAll<HTMLElement>('.bars .fill')].map((fill) => fill.getBoundingClientRect().width / fill.parentElement!.getBoundingClientRect().width);
+  return { answer, bars, defined: customElements.get('le-widget') === element.constructor };
+}
+
+async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; handler: unknown; status: EngineStatus; structured: unknown; widget: unknown }> {
   const engine = new WorkerEngine();
   const text = new LocalEndpointClient({ model: 'local-endpoint/tiny-bert-classifier', engine });
   const image = new LocalEndpointClient({ model: 'local-endpoint/tiny-vit-classifier', engine });
@@ -65,6 +86,7 @@ async function run(): Promise<{ text: unknown; image: unknown; sw: unknown; hand
     handler: await handler.request({ inputs: 'I love this library', parameters: { top_k: 3 }, moreData: 1 }),
     status: await engine.status(),
     structured: await structured(engine),
+    widget: await widget(engine),
   };
 }
 

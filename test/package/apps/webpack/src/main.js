@@ -5,6 +5,7 @@
  * `wasmPaths` (served by the test's static server at /ort/).
  */
 import { LocalEndpointClient, WorkerEngine, createLocalFetch } from 'local-endpoint';
+import 'local-endpoint/widgets';
 
 /** The schema a structured answer must follow (response_format: json_schema, constrained decoding in the worker). */
 const WEATHER = {
@@ -36,6 +37,19 @@ async function run() {
   // A custom handler: the model folder's handler.js, imported in the package's worker (bundled by webpack).
   const handler = new LocalEndpointClient({ model: 'local-endpoint/tiny-handler-text', task: 'custom' });
   results.handler = await handler.request({ inputs: 'I love this library', parameters: { top_k: 3 }, moreData: 1 });
+  // <le-widget> from local-endpoint/widgets: Run clicked, the answer drawn as label bars.
+  const element = document.createElement('le-widget');
+  element.task = 'text-classification';
+  element.model = 'local-endpoint/tiny-bert-classifier';
+  element.parameterValues = { top_k: '3' };
+  document.body.append(element);
+  await element.updateComplete;
+  const answered = new Promise((ok) => element.addEventListener('le-answer', (e) => ok(e.detail.answer), { once: true }));
+  element.shadowRoot.querySelector('button.run').click();
+  const widgetAnswer = await answered;
+  await element.updateComplete;
+  const bars = [...element.shadowRoot.querySelectorAll('.bars .fill')].map((fill) => fill.getBoundingClientRect().width / fill.parentElement.getBoundingClientRect().width);
+  results.widget = { answer: widgetAnswer, bars, defined: customElements.get('le-widget') === element.constructor };
   const engine = new WorkerEngine({
     createWorker: () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'my-worker' }),
     wasmPaths: { mjs: '/ort/ort-wasm-simd-threaded.asyncify.mjs', wasm: new URL('/ort/ort-wasm-simd-threaded.asyncify.wasm', location.href) },
