@@ -115,7 +115,11 @@ export class LeWidget extends LitElement implements WidgetHost {
       this.answer = undefined;
       this.answered = undefined;
       this.error = undefined;
-      this.parameterValues = {};
+      // A new task's parameters are not the old one's; those the app set before the first render stay.
+      if (changed.get('task')) {
+        this.parameterValues = {};
+        this.extraParameters = '';
+      }
     }
   }
 

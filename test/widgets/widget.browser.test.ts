@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { userEvent } from 'vitest/browser';
 import { WorkerEngine } from '../../src/index.ts';
-import { $, $$, clickRun, expectAccessible, mount, screenshot, stopSharedEngine } from './harness.ts';
+import { $, $$, clickRun, expectAccessible, mount, screenshot, sharedEngine, stopSharedEngine } from './harness.ts';
 
 afterAll(stopSharedEngine);
 const CLASSIFIER = 'local-endpoint/tiny-bert-classifier';
@@ -85,6 +85,25 @@ describe('<le-widget>', () => {
     expect(answer).toHaveLength(2);
     expect($$(widget, '.bars li')).toHaveLength(2);
     await expectAccessible(widget);
+  });
+
+  test('inputs and parameters an app sets before the first render are kept; a new task starts afresh', async () => {
+    const widget = document.createElement('le-widget');
+    widget.engine = sharedEngine();
+    widget.device = 'wasm';
+    widget.task = 'text-classification';
+    widget.model = 'local-endpoint/tiny-bert-multilabel';
+    widget.inputs = { text: 'Set by the app' };
+    widget.parameterValues = { top_k: '3' };
+    document.body.append(widget);
+    await widget.updateComplete;
+    expect(await clickRun(widget)).toHaveLength(3);
+    expect(widget.answered?.json).toEqual({ inputs: 'Set by the app', parameters: { top_k: 3 } });
+    widget.task = 'zero-shot-classification';
+    await widget.updateComplete;
+    expect(widget.parameterValues).toEqual({});
+    expect(widget.answer).toBeUndefined();
+    expect(widget.inputs.labels).toBe('refund, legal, faq');
   });
 
   test('keyboard: Tab reaches Run and Enter runs; arrow keys move between snippet tabs', async () => {
