@@ -49,6 +49,6 @@ describe('LocalEndpointClient types', () => {
     expect(methods.length).toBeGreaterThanOrEqual(19);
     for (const method of methods) expect(typeof client[method], method).toBe('function');
     const own = Object.getOwnPropertyNames(LocalEndpointClient.prototype).filter((name) => name !== 'constructor');
-    expect(own.filter((name) => !methods.includes(name as never)).sort()).toEqual(['deleteCached', 'hf', 'listCached', 'load', 'localEngine', 'persist', 'preload', 'request', 'status', 'storageEstimate', 'unload']);
+    expect(own.filter((name) => !methods.includes(name as never)).sort()).toEqual(['deleteCached', 'fetch', 'hf', 'listCached', 'load', 'localEngine', 'persist', 'policy', 'preload', 'request', 'status', 'storageEstimate', 'unload']);
   });
 });

@@ -1,8 +1,8 @@
-/** Pieces every family uses: the task's example, a labelled text box, and the plain JSON answer. */
+/** Pieces every family uses: the task's example, a labelled text box, a comma-separated list. */
 import { html, type TemplateResult } from 'lit';
 import { getTask } from '../../tasks/registry.js';
 import type { TaskExample } from '../../tasks/types.js';
-import type { Family, WidgetHost } from '../types.js';
+import type { WidgetHost } from '../types.js';
 
 /** The task's example request (the Endpoint server's own test payload), if it has one. */
 export function exampleOf(task: string): TaskExample | undefined {
@@ -38,36 +38,4 @@ export function commaList(text: unknown): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
-}
-
-/** The answer as indented JSON: the fallback picture for a task that has no other. */
-export function jsonAnswer(answer: unknown): TemplateResult {
-  return html`<pre class="raw" tabindex="0" aria-label="The answer"><code>${JSON.stringify(answer, null, 2)}</code></pre>`;
-}
-
-/** A family still drawing its answer as JSON (the text box holds `inputs`, as the Endpoint takes them). */
-export function jsonFamily(name: string, tasks: readonly string[], media?: 'image' | 'audio'): Family {
-  return {
-    name,
-    tasks,
-    ...(media ? { media: () => media } : {}),
-    initialInputs: (task) => {
-      const inputs = exampleOf(task)?.inputs;
-      return { text: inputs === undefined ? '' : typeof inputs === 'string' ? inputs : JSON.stringify(inputs) };
-    },
-    renderInputs: (host) => textBox(host, 'text', 'Inputs'),
-    request: (host, parameters) => {
-      const text = String(host.inputs.text ?? '');
-      let inputs: unknown = text;
-      if (/^\s*[[{]/.test(text)) {
-        try {
-          inputs = JSON.parse(text);
-        } catch {
-          // plain text
-        }
-      }
-      return { path: '/', json: { inputs, ...(Object.keys(parameters).length ? { parameters } : {}) } };
-    },
-    renderAnswer: (_host, answer) => jsonAnswer(answer),
-  };
 }
