@@ -102,10 +102,6 @@ export class LeWidget extends LitElement implements WidgetHost {
     this.recording = false;
   }
 
-  get familyName(): string | undefined {
-    return this.family?.name;
-  }
-
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('task')) {
       this.family = familyOf(this.task);
